@@ -1,0 +1,104 @@
+"""Settings, read once from the environment. Nothing else in the project reads ``os.environ``.
+
+| variable | default | meaning |
+| --- | --- | --- |
+| CLEARLOOP_STAGE | local | ``local``, ``dev`` or ``prod`` |
+| CLEARLOOP_STORE | sqlite | ``sqlite`` (embedded) or ``dynamodb`` |
+| CLEARLOOP_DATA_DIR | .local | folder for the SQLite file, local keys and the outbox |
+| CLEARLOOP_SQLITE_PATH | <data dir>/clearloop.db | the SQLite database file |
+| CLEARLOOP_TABLE | clearloop | DynamoDB table name |
+| CLEARLOOP_DYNAMODB_ENDPOINT | (AWS) | endpoint URL, e.g. moto's server |
+| CLEARLOOP_CONTACT_KEY_FILE | <data dir>/contact.key | local envelope master key (created 0600) |
+| CLEARLOOP_SECRET_FILE | <data dir>/secret.key | local server secret (created 0600) |
+| CLEARLOOP_KMS_KEY_ID | (none) | KMS key for contact envelopes in AWS stages |
+| CLEARLOOP_NUMBER_PREFIX | FB | ticket number prefix |
+| CLEARLOOP_SITE_ORIGIN | http://127.0.0.1:8001 | the only origin allowed by CORS |
+| CLEARLOOP_POLICY_FILE | (bundled) | SLA policy JSON |
+| CLEARLOOP_CATEGORIES_FILE | (bundled) | category taxonomy JSON |
+| CLEARLOOP_RULES_FILE | (bundled) | keyword and routing rules JSON |
+| CLEARLOOP_IDEMPOTENCY_HOURS | 24 | how long an Idempotency-Key is remembered |
+| AWS_REGION / AWS_DEFAULT_REGION | us-east-1 | region for AWS clients |
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+STAGES = ("local", "dev", "prod")
+STORES = ("sqlite", "dynamodb")
+_BUNDLED = Path(__file__).resolve().parent / "data"
+
+
+class SettingsError(ValueError):
+    """A setting has an invalid value; the message names the variable."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    store: str
+    data_dir: Path
+    sqlite_path: Path
+    table_name: str
+    dynamodb_endpoint: str | None
+    region: str
+    contact_key_file: Path
+    secret_file: Path
+    kms_key_id: str | None
+    number_prefix: str
+    site_origin: str
+    policy_file: Path
+    categories_file: Path
+    rules_file: Path
+    idempotency_hours: int
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from ``env`` (default: the process environment)."""
+        e = dict(os.environ if env is None else env)
+
+        def get(name: str, default: str) -> str:
+            value = e.get(name, "").strip()
+            return value or default
+
+        stage = get("CLEARLOOP_STAGE", "local")
+        if stage not in STAGES:
+            raise SettingsError(f"CLEARLOOP_STAGE must be one of {', '.join(STAGES)}")
+        store = get("CLEARLOOP_STORE", "sqlite")
+        if store not in STORES:
+            raise SettingsError(f"CLEARLOOP_STORE must be one of {', '.join(STORES)}")
+        data_dir = Path(get("CLEARLOOP_DATA_DIR", ".local")).expanduser().resolve()
+        prefix = get("CLEARLOOP_NUMBER_PREFIX", "FB").upper()
+        if not (1 <= len(prefix) <= 6 and prefix.isascii() and prefix.isalpha()):
+            raise SettingsError("CLEARLOOP_NUMBER_PREFIX must be 1 to 6 ASCII letters")
+        try:
+            idem_hours = int(get("CLEARLOOP_IDEMPOTENCY_HOURS", "24"))
+        except ValueError:
+            raise SettingsError("CLEARLOOP_IDEMPOTENCY_HOURS must be a whole number") from None
+        if idem_hours < 1:
+            raise SettingsError("CLEARLOOP_IDEMPOTENCY_HOURS must be at least 1")
+        return cls(
+            stage=stage,
+            store=store,
+            data_dir=data_dir,
+            sqlite_path=Path(get("CLEARLOOP_SQLITE_PATH", str(data_dir / "clearloop.db"))),
+            table_name=get("CLEARLOOP_TABLE", "clearloop"),
+            dynamodb_endpoint=e.get("CLEARLOOP_DYNAMODB_ENDPOINT") or None,
+            region=get("AWS_REGION", get("AWS_DEFAULT_REGION", "us-east-1")),
+            contact_key_file=Path(
+                get("CLEARLOOP_CONTACT_KEY_FILE", str(data_dir / "contact.key"))
+            ),
+            secret_file=Path(get("CLEARLOOP_SECRET_FILE", str(data_dir / "secret.key"))),
+            kms_key_id=e.get("CLEARLOOP_KMS_KEY_ID") or None,
+            number_prefix=prefix,
+            site_origin=get("CLEARLOOP_SITE_ORIGIN", "http://127.0.0.1:8001"),
+            policy_file=Path(get("CLEARLOOP_POLICY_FILE", str(_BUNDLED / "sla_policy.json"))),
+            categories_file=Path(
+                get("CLEARLOOP_CATEGORIES_FILE", str(_BUNDLED / "categories.json"))
+            ),
+            rules_file=Path(get("CLEARLOOP_RULES_FILE", str(_BUNDLED / "rules.json"))),
+            idempotency_hours=idem_hours,
+        )

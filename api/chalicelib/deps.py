@@ -1,0 +1,138 @@
+"""Lazy getters for settings, stores, clients and use cases, built on first use and cached.
+
+Nothing here runs at import time: importing ``app.py`` opens no database and creates no AWS
+client (moto and ``chalice.test.Client`` rely on that, and it keeps Lambda cold starts short).
+Tests call ``reset()`` and may ``override()`` any getter's value with a fake.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any, TypeVar, cast
+
+from chalicelib.config import Settings
+from chalicelib.crypto.port import ContactCipher, Keyring
+from chalicelib.domain.categories import Taxonomy, load_taxonomy
+from chalicelib.domain.sla import Policy, load_policy_file
+from chalicelib.domain.triage import Rules, load_rules
+from chalicelib.services.lookup import LookupService
+from chalicelib.services.ports import Clock, RandomSource, SystemClock, SystemRandom
+from chalicelib.services.submission import SubmissionService
+from chalicelib.store.port import TicketStore
+
+T = TypeVar("T")
+_cache: dict[str, Any] = {}
+_lock = threading.RLock()
+
+
+def _cached(name: str, build: Callable[[], T]) -> T:
+    try:
+        return cast(T, _cache[name])
+    except KeyError:
+        pass
+    with _lock:
+        if name not in _cache:
+            _cache[name] = build()
+        return cast(T, _cache[name])
+
+
+def reset() -> None:
+    """Forget every built object (tests call this between cases)."""
+    with _lock:
+        _cache.clear()
+
+
+def override(**values: Any) -> None:
+    """Replace getters' values, e.g. ``override(clock=FakeClock(...), store=fake)``."""
+    with _lock:
+        _cache.update(values)
+
+
+def settings() -> Settings:
+    return _cached("settings", Settings.from_env)
+
+
+def clock() -> Clock:
+    return _cached("clock", SystemClock)
+
+
+def random() -> RandomSource:
+    return _cached("random", SystemRandom)
+
+
+def _load_json(path: Any) -> Any:
+    with open(path, encoding="utf-8") as f:
+        return json.load(f)
+
+
+def taxonomy() -> Taxonomy:
+    return _cached("taxonomy", lambda: load_taxonomy(_load_json(settings().categories_file)))
+
+
+def rules() -> Rules:
+    return _cached("rules", lambda: load_rules(_load_json(settings().rules_file), taxonomy()))
+
+
+def policy() -> Policy:
+    return _cached("policy", lambda: load_policy_file(settings().policy_file))
+
+
+def _build_store() -> TicketStore:
+    s = settings()
+    if s.store == "dynamodb":
+        from chalicelib.store.dynamodb.store import DynamoTicketStore, make_client
+
+        return DynamoTicketStore(s.table_name, lambda: make_client(s))
+    from chalicelib.store.sqlite import SqliteStore
+
+    return SqliteStore(s.sqlite_path)
+
+
+def store() -> TicketStore:
+    return _cached("store", _build_store)
+
+
+def _build_cipher() -> ContactCipher:
+    from chalicelib.crypto.local import LocalEnvelopeCipher
+
+    return LocalEnvelopeCipher(settings().contact_key_file)
+
+
+def cipher() -> ContactCipher:
+    return _cached("cipher", _build_cipher)
+
+
+def _build_keyring() -> Keyring:
+    from chalicelib.crypto.local import LocalKeyring
+
+    return LocalKeyring(settings().secret_file)
+
+
+def keyring() -> Keyring:
+    return _cached("keyring", _build_keyring)
+
+
+def submission_service() -> SubmissionService:
+    def build() -> SubmissionService:
+        s = settings()
+        return SubmissionService(
+            store=store(),
+            cipher=cipher(),
+            keyring=keyring(),
+            clock=clock(),
+            random=random(),
+            taxonomy=taxonomy(),
+            rules=rules(),
+            policy=policy(),
+            number_prefix=s.number_prefix,
+            idempotency_ttl=timedelta(hours=s.idempotency_hours),
+        )
+
+    return _cached("submission_service", build)
+
+
+def lookup_service() -> LookupService:
+    return _cached("lookup_service", lambda: LookupService(store(), settings().number_prefix))

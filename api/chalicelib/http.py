@@ -1,0 +1,161 @@
+"""HTTP edge helpers: body parsing, the error format, and the one map from errors to statuses.
+
+Every error leaves the API as ``{"error": {"code", "message", "fields"}}`` with the right status;
+an unexpected exception becomes a 500 with a generic message and is logged, never shown.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from collections.abc import Callable, Mapping
+from typing import Any, ParamSpec
+
+from chalice import Response
+
+from chalicelib import errors
+
+MAX_BODY_BYTES = 64 * 1024
+MAX_JSON_DEPTH = 32
+
+log = logging.getLogger("clearloop.api")
+
+STATUS_BY_ERROR: tuple[tuple[type[errors.ClearloopError], int], ...] = (
+    (errors.ValidationError, 400),
+    (errors.UnauthorizedError, 401),
+    (errors.ForbiddenError, 403),
+    (errors.NotFoundError, 404),
+    (errors.ConflictError, 409),
+    (errors.PayloadTooLargeError, 413),
+    (errors.UnsupportedMediaTypeError, 415),
+    (errors.IdempotencyMismatchError, 422),
+    (errors.RateLimitedError, 429),
+    (errors.StoreUnavailableError, 503),
+)
+
+SECURITY_HEADERS = {
+    "Strict-Transport-Security": "max-age=63072000; includeSubDomains",
+    "X-Content-Type-Options": "nosniff",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+# Chalice's own rejections (before our code runs) and their codes in our error format.
+_CHALICE_CODES = {
+    400: "bad_request",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    415: "unsupported_media_type",
+    500: "internal_error",
+}
+
+
+def json_response(
+    body: Any, status: int = 200, headers: Mapping[str, str] | None = None
+) -> Response:
+    """A JSON response with UTF-8 text (Chinese stays readable, not \\u-escaped)."""
+    all_headers = {"Content-Type": "application/json; charset=utf-8", **(headers or {})}
+    text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+    return Response(body=text, status_code=status, headers=all_headers)
+
+
+def error_body(code: str, message: str, fields: Mapping[str, str] | None = None) -> dict[str, Any]:
+    return {"error": {"code": code, "message": message, "fields": dict(fields or {})}}
+
+
+def error_response(error: errors.ClearloopError) -> Response:
+    """Map a domain error to its status and the SPEC's error format."""
+    status = 500
+    for cls, code in STATUS_BY_ERROR:
+        if isinstance(error, cls):
+            status = code
+            break
+    headers = {}
+    if isinstance(error, errors.RateLimitedError | errors.StoreUnavailableError):
+        headers["Retry-After"] = str(error.retry_after)
+    if status == 500:
+        log.error("unmapped domain error %s", type(error).__name__)
+        return json_response(error_body("internal_error", "An internal error occurred."), 500)
+    return json_response(error_body(error.code, error.message, error.fields), status, headers)
+
+
+P = ParamSpec("P")
+
+
+def handles_errors(view: Callable[P, Response]) -> Callable[P, Response]:
+    """Decorator for views: domain errors become their 4xx/5xx; anything else a logged 500."""
+
+    @functools.wraps(view)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> Response:
+        try:
+            return view(*args, **kwargs)
+        except errors.ClearloopError as e:
+            return error_response(e)
+        except Exception:
+            log.exception("unhandled error in %s", view.__name__)
+            return json_response(error_body("internal_error", "An internal error occurred."), 500)
+
+    return wrapper
+
+
+def _depth(value: Any) -> int:
+    depth, frontier = 0, [value]
+    while frontier:
+        depth += 1
+        if depth > MAX_JSON_DEPTH:
+            return depth
+        nxt: list[Any] = []
+        for v in frontier:
+            if isinstance(v, dict):
+                nxt.extend(v.values())
+            elif isinstance(v, list):
+                nxt.extend(v)
+        frontier = nxt
+    return depth
+
+
+def parse_json_body(raw: bytes | None) -> Any:
+    """Decode a request body: 413 when too large, 400 when not UTF-8 JSON or too deeply nested."""
+    raw = raw or b""
+    if len(raw) > MAX_BODY_BYTES:
+        raise errors.PayloadTooLargeError(
+            f"The request body must be at most {MAX_BODY_BYTES} bytes (got {len(raw)})."
+        )
+    if not raw.strip():
+        raise errors.ValidationError("The request body is empty; send a JSON object.")
+    try:
+        value = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise errors.ValidationError("The request body is not valid UTF-8.") from None
+    except RecursionError:
+        raise errors.ValidationError("The request body is nested too deeply.") from None
+    except json.JSONDecodeError as e:
+        raise errors.ValidationError(
+            f"The request body is not valid JSON (line {e.lineno}, column {e.colno})."
+        ) from None
+    if _depth(value) > MAX_JSON_DEPTH:
+        raise errors.ValidationError("The request body is nested too deeply.")
+    return value
+
+
+def reshape_chalice_error(response: Response) -> Response:
+    """Turn Chalice's own error bodies (``{"Code", "Message"}``) into our error format."""
+    body = response.body
+    if response.status_code >= 400 and isinstance(body, dict) and "Code" in body:
+        code = _CHALICE_CODES.get(response.status_code, "error")
+        message = str(body.get("Message", ""))
+        if response.status_code >= 500:
+            message = "An internal error occurred."
+        headers = {k: v for k, v in response.headers.items() if k.lower() != "content-type"}
+        return json_response(error_body(code, message), response.status_code, headers)
+    return response
+
+
+def add_security_headers(response: Response) -> Response:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+    return response

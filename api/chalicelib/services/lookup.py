@@ -1,0 +1,53 @@
+"""Use case: anyone looks up a ticket by number; the submitter adds the key to see the timeline."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from chalicelib.domain import numbers
+from chalicelib.errors import ForbiddenError, InvalidNumberError, NotFoundError, ValidationError
+from chalicelib.services.views import status_view
+from chalicelib.store.port import TicketStore, TicketView
+
+KEY_MAX = 64
+
+
+class InvalidKeyError(ForbiddenError):
+    code = "invalid_key"
+
+
+def parse_ticket_number(text: str, prefix: str) -> str:
+    """The canonical number, or InvalidNumberError (a 400, so typos are told apart from 404s)."""
+    try:
+        return numbers.parse_number(text, prefix)
+    except numbers.InvalidNumberError:
+        raise InvalidNumberError(
+            "This is not a valid ticket number: check it for typos.",
+            {"number": "is not a valid ticket number"},
+        ) from None
+
+
+class LookupService:
+    def __init__(self, store: TicketStore, number_prefix: str) -> None:
+        self._store = store
+        self._prefix = number_prefix
+
+    def load(self, number_text: str, key: str | None) -> TicketView:
+        """The ticket, after checking the key when one is given."""
+        number = parse_ticket_number(number_text, self._prefix)
+        if key is not None and (not key.strip() or len(key) > KEY_MAX):
+            raise ValidationError(
+                "The X-Ticket-Key header is malformed.",
+                {"X-Ticket-Key": f"must be 1 to {KEY_MAX} characters"},
+            )
+        view = self._store.get_ticket(number)
+        if view is None:
+            raise NotFoundError(f"No ticket {number} exists.")
+        if key is not None and not numbers.key_matches(key, view.ticket.key_hash):
+            raise InvalidKeyError("The key does not match this ticket.")
+        return view
+
+    def status(self, number_text: str, key: str | None) -> dict[str, Any]:
+        """The public status view; with a valid key, the public timeline too."""
+        view = self.load(number_text, key)
+        return status_view(view.ticket, view.events if key is not None else None)

@@ -1,0 +1,375 @@
+"""The DynamoDB adapter of the storage port: conditional writes, transactions, one-query reads.
+
+Only this package calls boto3 for data. Items are written through the low-level client (typed
+attribute values, no ``Decimal`` leaking into the domain); key formats come from ``keys.py`` and
+the table definition from ``schema.py``.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING, Any, Final
+
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotocoreConnectionError
+
+from chalicelib.domain.tickets import Event, Ticket
+from chalicelib.errors import IdempotencyExistsError, NumberTakenError, StoreUnavailableError
+from chalicelib.store import codec
+from chalicelib.store.dynamodb import keys
+from chalicelib.store.dynamodb.schema import TTL_ATTRIBUTE
+from chalicelib.store.port import IdempotencyRecord, TicketView
+
+if TYPE_CHECKING:
+    from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+    from chalicelib.config import Settings
+
+# Error codes DynamoDB uses for "try again later"; everything else is a bug or a misconfiguration
+# and propagates as the ClientError it is.
+_TRANSIENT_CODES: Final = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "InternalFailure",
+        "ServiceUnavailable",
+        "ServiceUnavailableException",
+        "TransactionConflictException",
+    }
+)
+# Per-item reasons in a cancelled transaction that mean "try again later".
+_TRANSIENT_REASONS: Final = frozenset(
+    {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
+)
+# DynamoDB cancels concurrent transactions on the same item with TransactionConflict; a retry
+# settles the race (the loser then fails its condition). botocore does not retry these.
+_CONFLICT_ATTEMPTS: Final = 4
+_CONFLICT_BACKOFF_SECONDS: Final = 0.02
+_MAX_TRANSACTION_ITEMS: Final = 100
+# Read by ping(): no item is stored under this key, so the read costs the minimum.
+_PING_KEY: Final = {keys.PK: {"S": "PING"}, keys.SK: {"S": "PING"}}
+
+
+def make_client(settings: Settings) -> DynamoDBClient:
+    """A low-level DynamoDB client with short timeouts and botocore's standard retries.
+
+    ``settings.dynamodb_endpoint`` points it at moto's server or DynamoDB Local instead of AWS.
+    """
+    import boto3  # noqa: PLC0415  # importing boto3 costs ~170 ms: only when a client is built
+    from botocore.config import Config  # noqa: PLC0415  # same reason
+
+    config = Config(
+        retries={"mode": "standard", "max_attempts": 3},
+        connect_timeout=2,
+        read_timeout=5,
+    )
+    return boto3.session.Session().client(
+        "dynamodb",
+        region_name=settings.region,
+        endpoint_url=settings.dynamodb_endpoint,
+        config=config,
+    )
+
+
+class DynamoTicketStore:
+    """The ticket store on one DynamoDB table (see ``keys.py`` for every item and index).
+
+    ``client_factory`` builds the low-level boto3 ``dynamodb`` client on first use, so importing
+    or constructing the store touches no network and costs no boto3 import. The store is safe to
+    share between threads.
+
+    - A submission is one ``TransactWriteItems``: the ticket and its events (each only if absent)
+      and the idempotency record (only if absent or expired), all or nothing.
+    - A lookup is one strongly consistent ``Query`` on the ticket's partition.
+    - Driver errors become domain errors: throttling, 5xx, timeouts and unreachable endpoints
+      raise ``StoreUnavailableError``; other ``ClientError``\\ s (a missing table, a malformed
+      request) propagate unchanged because retrying cannot fix them.
+
+    ``items_read`` and ``requests`` count the items DynamoDB read and the requests made, for
+    benchmarks and cost tests.
+
+    Example::
+
+        store = DynamoTicketStore("clearloop", lambda: make_client(settings))
+        store.create_ticket(ticket, [submitted_event], idempotency=record)
+        view = store.get_ticket(ticket.number)   # TicketView(ticket, events), or None
+        assert store.requests == 2
+    """
+
+    def __init__(self, table_name: str, client_factory: Callable[[], DynamoDBClient]) -> None:
+        self.table_name = table_name
+        self._client_factory = client_factory
+        self._client: DynamoDBClient | None = None
+        self._lock = threading.Lock()
+        self.items_read = 0
+        self.requests = 0
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> DynamoTicketStore:
+        """A store on ``settings.table_name`` whose client :func:`make_client` builds lazily."""
+        return cls(settings.table_name, lambda: make_client(settings))
+
+    @property
+    def client(self) -> DynamoDBClient:
+        """The low-level client, built by the factory on first use."""
+        client = self._client
+        if client is None:
+            with self._lock:
+                if self._client is None:
+                    self._client = self._client_factory()
+                client = self._client
+        return client
+
+    def create_ticket(
+        self,
+        ticket: Ticket,
+        events: list[Event],
+        idempotency: IdempotencyRecord | None = None,
+    ) -> None:
+        """Store the ticket, its first events and the idempotency record in one transaction.
+
+        An existing idempotency record counts as free once ``expires_at`` is at or before the new
+        record's ``created_at`` (TTL deletes expired items only eventually). Raises
+        ``IdempotencyExistsError`` if an unexpired record holds the key (checked first, so the
+        caller replays), else ``NumberTakenError`` if the number is in use; nothing is written.
+        """
+        for event in events:
+            if event.number != ticket.number:
+                raise ValueError(f"event of {event.number} given with ticket {ticket.number}")
+        absent = "attribute_not_exists(#pk)"
+        names = {"#pk": keys.PK}
+        writes: list[TransactWriteItemTypeDef] = [
+            {
+                "Put": {
+                    "TableName": self.table_name,
+                    "Item": _to_item(_ticket_item(ticket)),
+                    "ConditionExpression": absent,
+                    "ExpressionAttributeNames": names,
+                }
+            }
+        ]
+        for event in events:
+            writes.append(
+                {
+                    "Put": {
+                        "TableName": self.table_name,
+                        "Item": _to_item(_event_item(event)),
+                        "ConditionExpression": absent,
+                        "ExpressionAttributeNames": names,
+                    }
+                }
+            )
+        if idempotency is not None:
+            writes.append(
+                {
+                    "Put": {
+                        "TableName": self.table_name,
+                        "Item": _to_item(_idempotency_item(idempotency)),
+                        "ConditionExpression": f"{absent} OR #expires_at <= :now",
+                        "ExpressionAttributeNames": {**names, "#expires_at": "expires_at"},
+                        "ExpressionAttributeValues": {
+                            ":now": {"S": codec.iso(idempotency.created_at)}
+                        },
+                    }
+                }
+            )
+        if len(writes) > _MAX_TRANSACTION_ITEMS:
+            limit = _MAX_TRANSACTION_ITEMS - 2
+            raise ValueError(f"a ticket can be created with at most {limit} events")
+
+        for attempt in range(1, _CONFLICT_ATTEMPTS + 1):
+            try:
+                with self._driver_errors("TransactWriteItems"):
+                    self._count(requests=1)
+                    self.client.transact_write_items(TransactItems=writes)
+                return
+            except ClientError as e:
+                if _error_code(e) != "TransactionCanceledException":
+                    raise
+                codes = [r.get("Code", "None") for r in e.response.get("CancellationReasons", [])]
+                if idempotency is not None and codes and codes[-1] == "ConditionalCheckFailed":
+                    raise IdempotencyExistsError(
+                        "an unexpired request already holds this idempotency key"
+                    ) from e
+                if "ConditionalCheckFailed" in codes:
+                    raise NumberTakenError(f"ticket number {ticket.number} is taken") from e
+                if not _TRANSIENT_REASONS.intersection(codes):
+                    raise
+                if attempt == _CONFLICT_ATTEMPTS:
+                    raise StoreUnavailableError(
+                        f"DynamoDB TransactWriteItems kept being cancelled: {', '.join(codes)}"
+                    ) from e
+                time.sleep(_CONFLICT_BACKOFF_SECONDS * attempt)
+
+    def get_ticket(self, number: str) -> TicketView | None:
+        """The ticket and its events (oldest first) from one consistent Query, or None."""
+        ticket: Ticket | None = None
+        events: list[Event] = []
+        start: dict[str, Any] | None = None
+        while True:
+            params: dict[str, Any] = {
+                "TableName": self.table_name,
+                "KeyConditionExpression": "#pk = :pk",
+                "ExpressionAttributeNames": {"#pk": keys.PK},
+                "ExpressionAttributeValues": {":pk": {"S": keys.ticket_pk(number)}},
+                "ConsistentRead": True,
+            }
+            if start is not None:
+                params["ExclusiveStartKey"] = start
+            with self._driver_errors("Query"):
+                self._count(requests=1)
+                page = self.client.query(**params)
+            self._count(items_read=page.get("ScannedCount", page.get("Count", 0)))
+            for raw in page.get("Items", []):
+                item = _from_item(raw)
+                sk = item[keys.SK]
+                if sk == keys.TICKET_SK:
+                    ticket = codec.ticket_from_record(item)
+                elif sk.startswith(keys.EVENT_SK_PREFIX):
+                    events.append(codec.event_from_record(item))
+            start = page.get("LastEvaluatedKey")
+            if not start:
+                break
+        if ticket is None:
+            return None
+        return TicketView(ticket=ticket, events=events)
+
+    def get_idempotency(self, key_hash: str, now: datetime) -> IdempotencyRecord | None:
+        """The record for ``key_hash`` from a consistent GetItem, or None if missing or expired."""
+        key = {k: {"S": v} for k, v in keys.idempotency_key(key_hash).items()}
+        with self._driver_errors("GetItem"):
+            self._count(requests=1)
+            response = self.client.get_item(TableName=self.table_name, Key=key, ConsistentRead=True)
+        raw = response.get("Item")
+        if raw is None:
+            return None
+        self._count(items_read=1)
+        record = codec.idempotency_from_record(_from_item(raw))
+        if record.expires_at <= now:
+            return None
+        return record
+
+    def ping(self) -> None:
+        """Read one absent key: raises StoreUnavailableError when the table cannot be read."""
+        try:
+            with self._driver_errors("GetItem"):
+                self._count(requests=1)
+                self.client.get_item(TableName=self.table_name, Key=_PING_KEY)
+        except ClientError as e:
+            # A health check reports a missing table or a denied read as "unavailable".
+            raise StoreUnavailableError(
+                f"DynamoDB table {self.table_name} cannot be read: {_error_code(e)}"
+            ) from e
+
+    def _count(self, *, requests: int = 0, items_read: int = 0) -> None:
+        with self._lock:
+            self.requests += requests
+            self.items_read += items_read
+
+    @contextmanager
+    def _driver_errors(self, operation: str) -> Iterator[None]:
+        """Turn transient driver errors into StoreUnavailableError; let the others through."""
+        try:
+            yield
+        except ClientError as e:
+            status = e.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+            if _error_code(e) in _TRANSIENT_CODES or status >= 500:
+                raise StoreUnavailableError(f"DynamoDB {operation} failed: {_error_code(e)}") from e
+            raise
+        except (BotocoreConnectionError, HTTPClientError) as e:
+            raise StoreUnavailableError(f"DynamoDB {operation} failed: {e}") from e
+
+
+def _error_code(e: ClientError) -> str:
+    return str(e.response.get("Error", {}).get("Code", ""))
+
+
+def _ticket_item(ticket: Ticket) -> dict[str, Any]:
+    return {
+        **keys.ticket_key(ticket.number),
+        **keys.ticket_index_keys(ticket),
+        "entity": "ticket",
+        **codec.ticket_to_record(ticket),
+    }
+
+
+def _event_item(event: Event) -> dict[str, Any]:
+    return {
+        **keys.event_key(event.number, event.at, event.seq),
+        "entity": "event",
+        **codec.event_to_record(event),
+    }
+
+
+def _idempotency_item(record: IdempotencyRecord) -> dict[str, Any]:
+    return {
+        **keys.idempotency_key(record.key_hash),
+        "entity": "idempotency",
+        # TTL deletes whole seconds late, never early; reads still check expires_at.
+        TTL_ATTRIBUTE: math.ceil(record.expires_at.timestamp()),
+        **codec.idempotency_to_record(record),
+    }
+
+
+@functools.cache
+def _serializers() -> tuple[TypeSerializer, TypeDeserializer]:
+    # boto3.dynamodb imports boto3 (~170 ms): defer it until the first item is converted.
+    from boto3.dynamodb.types import (  # noqa: PLC0415  # see above
+        TypeDeserializer,
+        TypeSerializer,
+    )
+
+    return TypeSerializer(), TypeDeserializer()
+
+
+def _to_item(record: Mapping[str, Any]) -> dict[str, Any]:
+    """Typed attribute values for a plain record; None values are left out."""
+    serializer, _ = _serializers()
+    return {
+        name: serializer.serialize(_to_dynamo_value(value))
+        for name, value in record.items()
+        if value is not None
+    }
+
+
+def _from_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    """A plain record from typed attribute values (numbers back to int or float)."""
+    _, deserializer = _serializers()
+    return {name: _from_dynamo_value(deserializer.deserialize(v)) for name, v in item.items()}
+
+
+def _to_dynamo_value(value: Any) -> Any:
+    # DynamoDB numbers are decimals: floats go through str() so 0.1 stays 0.1.
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"DynamoDB cannot store {value}")
+        return Decimal(str(value))
+    if isinstance(value, Mapping):
+        return {k: _to_dynamo_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_to_dynamo_value(v) for v in value]
+    return value
+
+
+def _from_dynamo_value(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        exponent = value.as_tuple().exponent
+        if isinstance(exponent, int) and exponent >= 0:
+            return int(value)
+        return float(value)
+    if isinstance(value, dict):
+        return {k: _from_dynamo_value(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_from_dynamo_value(v) for v in value]
+    return value
