@@ -14,6 +14,7 @@ import base64
 import hashlib
 import hmac
 import os
+import secrets
 import threading
 from pathlib import Path
 
@@ -27,21 +28,28 @@ _NONCE_BYTES = 12
 
 
 def load_or_create_key_file(path: Path) -> bytes:
-    """Read a 32-byte key file, creating it atomically with mode 0600 if it does not exist."""
+    """Read a 32-byte key file, creating it atomically with mode 0600 if it does not exist.
+
+    The key is written to a private temporary file first and then hard-linked into place, so a
+    concurrent reader sees either no file or the whole key, and two creators agree on one key.
+    """
     path = Path(path)
-    try:
-        data = path.read_bytes()
-    except FileNotFoundError:
+    if not path.exists():
         path.parent.mkdir(parents=True, exist_ok=True)
-        key = os.urandom(_KEY_BYTES)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:
-            data = path.read_bytes()  # another process created it first: use theirs
-        else:
             with os.fdopen(fd, "wb") as f:
-                f.write(key)
-            return key
+                f.write(os.urandom(_KEY_BYTES))
+                f.flush()
+                os.fsync(f.fileno())
+            try:
+                os.link(tmp, path)
+            except FileExistsError:
+                pass  # another process created it first: use theirs
+        finally:
+            tmp.unlink(missing_ok=True)
+    data = path.read_bytes()
     if len(data) != _KEY_BYTES:
         raise ValueError(f"{path} must hold exactly {_KEY_BYTES} bytes")
     if path.stat().st_mode & 0o077:

@@ -54,7 +54,6 @@ _ZERO = timedelta(0)
 _TIME_RE = re.compile(r"([01]\d|2[0-3]):([0-5]\d)")
 _DATE_RE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _CALENDAR_UNITS = {"minutes": timedelta(minutes=1), "hours": timedelta(hours=1), "days": _ONE_DAY}
-_BUSINESS_UNITS = ("minutes", "hours", "business_days")
 
 
 class PolicyError(ValueError):

@@ -1,0 +1,1 @@
+"""Helpers shared by the test levels (stores under test, fake AWS environment)."""
