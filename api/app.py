@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from chalice import Chalice, CORSConfig, Response
+from chalice.app import Chalice, CORSConfig, Response
 
 from chalicelib import deps
 from chalicelib.config import Settings

@@ -20,8 +20,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from chalicelib.store.port import TicketStore
 
+from chalicelib.store.port import TicketStore
 from tests.support.stores import FAKE_AWS_ENV, STORE_KINDS, make_store
 
 MOTO_START_TIMEOUT_SECONDS = 30

@@ -138,8 +138,8 @@ def prepare_store(settings: Settings) -> str:
         return f"SQLite store ready: {settings.sqlite_path} (schema version {version})"
 
     # Lazy: boto3 costs ~170 ms to import and the SQLite path never needs it.
-    from chalicelib.store.dynamodb import schema  # noqa: PLC0415
-    from chalicelib.store.dynamodb.store import make_client  # noqa: PLC0415
+    from chalicelib.store.dynamodb import schema
+    from chalicelib.store.dynamodb.store import make_client
 
     schema.create_table(make_client(settings), settings.table_name)
     where = settings.dynamodb_endpoint or f"AWS region {settings.region}"

@@ -88,9 +88,7 @@ class Settings:
             table_name=get("CLEARLOOP_TABLE", "clearloop"),
             dynamodb_endpoint=e.get("CLEARLOOP_DYNAMODB_ENDPOINT") or None,
             region=get("AWS_REGION", get("AWS_DEFAULT_REGION", "us-east-1")),
-            contact_key_file=Path(
-                get("CLEARLOOP_CONTACT_KEY_FILE", str(data_dir / "contact.key"))
-            ),
+            contact_key_file=Path(get("CLEARLOOP_CONTACT_KEY_FILE", str(data_dir / "contact.key"))),
             secret_file=Path(get("CLEARLOOP_SECRET_FILE", str(data_dir / "secret.key"))),
             kms_key_id=e.get("CLEARLOOP_KMS_KEY_ID") or None,
             number_prefix=prefix,

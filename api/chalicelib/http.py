@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any, ParamSpec
 
-from chalice import Response
+from chalice.app import Response
 
 from chalicelib import errors
 
@@ -58,7 +58,8 @@ def json_response(
     body: Any, status: int = 200, headers: Mapping[str, str] | None = None
 ) -> Response:
     """A JSON response with UTF-8 text (Chinese stays readable, not \\u-escaped)."""
-    all_headers = {"Content-Type": "application/json; charset=utf-8", **(headers or {})}
+    all_headers: dict[str, str | list[str]] = {"Content-Type": "application/json; charset=utf-8"}
+    all_headers.update(headers or {})
     text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
     return Response(body=text, status_code=status, headers=all_headers)
 
@@ -118,9 +119,9 @@ def _depth(value: Any) -> int:
     return depth
 
 
-def parse_json_body(raw: bytes | None) -> Any:
+def parse_json_body(raw: bytes | str | None) -> Any:
     """Decode a request body: 413 when too large, 400 when not UTF-8 JSON or too deeply nested."""
-    raw = raw or b""
+    raw = raw.encode("utf-8") if isinstance(raw, str) else (raw or b"")
     if len(raw) > MAX_BODY_BYTES:
         raise errors.PayloadTooLargeError(
             f"The request body must be at most {MAX_BODY_BYTES} bytes (got {len(raw)})."
@@ -150,7 +151,11 @@ def reshape_chalice_error(response: Response) -> Response:
         message = str(body.get("Message", ""))
         if response.status_code >= 500:
             message = "An internal error occurred."
-        headers = {k: v for k, v in response.headers.items() if k.lower() != "content-type"}
+        headers = {
+            k: v
+            for k, v in response.headers.items()
+            if k.lower() != "content-type" and isinstance(v, str)
+        }
         return json_response(error_body(code, message), response.status_code, headers)
     return response
 

@@ -16,13 +16,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from chalicelib.domain.numbers import format_number
 from chalicelib.domain.tickets import Deadlines, Event, Ticket
 from chalicelib.errors import IdempotencyExistsError, NumberTakenError
 from chalicelib.store.dynamodb import keys
 from chalicelib.store.dynamodb.store import DynamoTicketStore
 from chalicelib.store.port import IdempotencyRecord, TicketStore, TicketView
-
 from tests.support.stores import sqlite_path
 
 T0 = datetime(2026, 11, 25, 19, 30, 41, 123456, tzinfo=UTC)

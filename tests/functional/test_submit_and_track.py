@@ -7,7 +7,6 @@ import pytest
 
 from chalicelib import deps
 from chalicelib.domain import numbers
-
 from tests.functional.conftest import Api
 
 NUMBER = re.compile(r"^FB-[0-9A-HJKMNP-TV-Z]{5}-[0-9A-HJKMNP-TV-Z]{5}$")
@@ -146,13 +145,17 @@ def test_twenty_concurrent_retries_make_one_ticket(api: Api) -> None:
     assert len(results) == 20
     assert len({json.dumps(r, sort_keys=True) for r in results}) == 1
     number = str(results[0]["number"])
-    assert api.raw_dump().count(f'"number":"{number}"') + api.raw_dump().count(
-        f'"number": {{"S": "{number}"}}'
-    ) >= 1
+    assert (
+        api.raw_dump().count(f'"number":"{number}"')
+        + api.raw_dump().count(f'"number": {{"S": "{number}"}}')
+        >= 1
+    )
     # Exactly one ticket in the store.
-    assert api.raw_dump().count('"type":"complaint"') + api.raw_dump().count(
-        '"type": {"S": "complaint"}'
-    ) == 1
+    assert (
+        api.raw_dump().count('"type":"complaint"')
+        + api.raw_dump().count('"type": {"S": "complaint"}')
+        == 1
+    )
 
 
 def test_categories(api: Api) -> None:
@@ -160,7 +163,12 @@ def test_categories(api: Api) -> None:
     assert r.status_code == 200
     cats = json.loads(r.body)["categories"]
     assert [c["code"] for c in cats] == [
-        "product", "service", "process", "environment", "safety", "other"
+        "product",
+        "service",
+        "process",
+        "environment",
+        "safety",
+        "other",
     ]
     service = cats[1]
     assert service["department"] == "customer-service"
@@ -186,7 +194,11 @@ def test_cors_allows_only_the_site_origin(api: Api) -> None:
 
 @pytest.mark.parametrize("chars", ["\u0000", "\u0007", "\u001b[31m", "\u202e"])
 def test_control_characters_are_stripped_not_fatal(api: Api, chars: str) -> None:
-    r = api.post("/v1/feedback", body(subject=f"Bad{chars}subject"), **{"Idempotency-Key": "c" + str(ord(chars[0]))})
+    r = api.post(
+        "/v1/feedback",
+        body(subject=f"Bad{chars}subject"),
+        **{"Idempotency-Key": "c" + str(ord(chars[0]))},
+    )
     assert r.status_code == 201
     created = json.loads(r.body)
     view = api.get(f"/v1/tickets/{created['number']}")

@@ -38,7 +38,7 @@ STOP_TIMEOUT_SECONDS = 30.0
 _LOG_TAIL_CHARS = 4000
 
 
-class StackError(AssertionError):
+class StackError(Exception):
     """The stack did not start, or did not stop cleanly; the message carries the logs."""
 
 
@@ -57,10 +57,11 @@ class Stack:
     # The runner's descendants when it became ready (chalice local, moto's server...).
     child_pids: frozenset[int] = field(default_factory=frozenset)
     output_path: Path = Path()
+    output_offset: int = 0
 
     def output(self) -> str:
-        """Everything the runner printed so far."""
-        return _read(self.output_path)
+        """What the runner printed in this run so far."""
+        return _read(self.output_path, self.output_offset)
 
     def logs(self) -> str:
         """The runner's output and the tail of every log under ``log_dir``, for failure messages."""
@@ -195,8 +196,7 @@ def running_stack(
     try:
         _wait_ready(process, output_path, offset, log_dir, timeout)
     except BaseException:
-        stray = descendant_pids(process.pid)
-        _kill(process, stray)
+        _terminate(process, descendant_pids(process.pid))
         raise
     stack = Stack(
         api_url=f"http://{HOST}:{api_port}",
@@ -209,11 +209,13 @@ def running_stack(
         startup_seconds=time.monotonic() - started,
         child_pids=frozenset(descendant_pids(process.pid)),
         output_path=output_path,
+        output_offset=offset,
     )
     try:
         yield stack
     except BaseException:
-        _kill(process, stack.child_pids | descendant_pids(process.pid))
+        # The test failed: stop everything, but let the test's own error be the one reported.
+        _terminate(process, stack.child_pids | descendant_pids(process.pid))
         raise
     stop_stack(stack)
 
@@ -318,9 +320,20 @@ def _wait_ready(
         time.sleep(0.05)
 
 
+def _terminate(process: subprocess.Popen[bytes], pids: set[int] | frozenset[int]) -> None:
+    """After a failure: SIGTERM the runner, then SIGKILL it and anything it started."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            process.wait(timeout=10)
+    _kill(process, pids)
+
+
 def _kill(process: subprocess.Popen[bytes], pids: set[int] | frozenset[int]) -> None:
-    """Last resort after a failure: kill the runner and anything it started."""
-    for pid in {process.pid, *pids}:
+    """Last resort: SIGKILL the runner and every pid in ``pids`` that is still running."""
+    if process.poll() is None:
+        process.kill()
+    for pid in alive(pids, grace=0):
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.kill(pid, signal.SIGKILL)
     process.wait()

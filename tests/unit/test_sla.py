@@ -11,8 +11,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import chalicelib.domain.sla as sla_module
 import pytest
+
+import chalicelib.domain.sla as sla_module
 from chalicelib.domain.sla import (
     DEFAULT_POLICY_PATH,
     BusinessCalendar,

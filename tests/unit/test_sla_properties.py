@@ -11,6 +11,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from chalicelib.domain.sla import (
     CLOCKS,
     DEFAULT_POLICY_PATH,
@@ -29,8 +32,6 @@ from chalicelib.domain.sla import (
     warning_time,
 )
 from chalicelib.domain.tickets import PRIORITIES
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 # Bounded so the whole file stays within a few seconds.
 SETTINGS = settings(max_examples=150, deadline=None)

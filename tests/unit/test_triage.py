@@ -37,7 +37,11 @@ def test_decision_names_the_rule_and_keywords() -> None:
 
 def test_category_routes_to_its_department_and_rules_override() -> None:
     rules = load_rules(
-        {"routes": [{"name": "noise-to-safety", "category": "environment-noise", "department": "safety"}]},
+        {
+            "routes": [
+                {"name": "noise-to-safety", "category": "environment-noise", "department": "safety"}
+            ]
+        },
         TAXONOMY,
     )
     assert triage("complaint", "environment", "x", TAXONOMY, rules).department == "facilities"

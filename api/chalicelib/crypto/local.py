@@ -11,6 +11,7 @@ Token format: ``v1.<b64 wrapped data key>.<b64 nonce + ciphertext>``.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import os
@@ -43,10 +44,8 @@ def load_or_create_key_file(path: Path) -> bytes:
                 f.write(os.urandom(_KEY_BYTES))
                 f.flush()
                 os.fsync(f.fileno())
-            try:
+            with contextlib.suppress(FileExistsError):  # another process won: use theirs
                 os.link(tmp, path)
-            except FileExistsError:
-                pass  # another process created it first: use theirs
         finally:
             tmp.unlink(missing_ok=True)
     data = path.read_bytes()

@@ -212,10 +212,14 @@ def parse_submission(payload: object, taxonomy: Taxonomy) -> Submission:
     if language not in LANGUAGES:
         errors.add("language", f"must be one of {', '.join(LANGUAGES)}")
 
-    if errors.fields:
+    if (
+        errors.fields
+        or not isinstance(ticket_type, str)
+        or not isinstance(category, str)
+        or subject is None
+        or description is None
+    ):
         raise ValidationError("Some fields are missing or invalid.", errors.fields)
-    assert isinstance(ticket_type, str) and isinstance(category, str)  # noqa: S101 - narrowed above
-    assert subject is not None and description is not None  # noqa: S101
     return Submission(
         type=ticket_type,
         category=category,

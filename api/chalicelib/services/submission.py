@@ -53,9 +53,7 @@ def check_idempotency_key(value: str | None) -> str | None:
     """Validate an ``Idempotency-Key`` header: 1 to 255 visible ASCII characters."""
     if value is None:
         return None
-    if not (1 <= len(value) <= IDEMPOTENCY_KEY_MAX) or not all(
-        "!" <= ch <= "~" for ch in value
-    ):
+    if not (1 <= len(value) <= IDEMPOTENCY_KEY_MAX) or not all("!" <= ch <= "~" for ch in value):
         raise ValidationError(
             "The Idempotency-Key header must be 1 to 255 visible ASCII characters.",
             {"Idempotency-Key": "must be 1 to 255 visible ASCII characters"},

@@ -66,8 +66,8 @@ def make_client(settings: Settings) -> DynamoDBClient:
 
     ``settings.dynamodb_endpoint`` points it at moto's server or DynamoDB Local instead of AWS.
     """
-    import boto3  # noqa: PLC0415  # importing boto3 costs ~170 ms: only when a client is built
-    from botocore.config import Config  # noqa: PLC0415  # same reason
+    import boto3  # importing boto3 costs ~170 ms: only when a client is built
+    from botocore.config import Config  # same reason
 
     config = Config(
         retries={"mode": "standard", "max_attempts": 3},
@@ -325,7 +325,7 @@ def _idempotency_item(record: IdempotencyRecord) -> dict[str, Any]:
 @functools.cache
 def _serializers() -> tuple[TypeSerializer, TypeDeserializer]:
     # boto3.dynamodb imports boto3 (~170 ms): defer it until the first item is converted.
-    from boto3.dynamodb.types import (  # noqa: PLC0415  # see above
+    from boto3.dynamodb.types import (  # see above
         TypeDeserializer,
         TypeSerializer,
     )

@@ -1,0 +1,66 @@
+# Clearloop: `make run` starts the whole portal locally, `make test` runs every test level.
+# Both install what they need (the virtual environment, Debian's Chromium) and are quick when
+# nothing changed.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+CHROMIUM := /usr/lib/chromium/chromium
+PYTEST := $(BIN)/pytest -p no:cacheprovider
+
+# make run STORE=dynamodb  (the DynamoDB adapter against moto's server)
+STORE ?= sqlite
+API_PORT ?= 8000
+SITE_PORT ?= 8001
+RUN_ARGS ?=
+
+.PHONY: run test setup chromium lint typecheck unit contract functional integration e2e clean
+
+run: $(STAMP)
+	$(BIN)/clearloop run --store $(STORE) --api-port $(API_PORT) --site-port $(SITE_PORT) $(RUN_ARGS)
+
+test: $(STAMP) chromium lint typecheck unit contract functional integration e2e
+	@echo "All test levels passed: lint, typecheck, unit, contract, functional, integration, e2e."
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
+		{ echo "Clearloop needs Python 3.11 or newer as $(PYTHON)"; exit 1; }
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
+	@touch $@
+
+chromium:
+	@test -x $(CHROMIUM) || { \
+		echo "Installing Debian's Chromium for the browser tests..."; \
+		$(SUDO) apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+	@test -x $(CHROMIUM) || { echo "Chromium is missing at $(CHROMIUM)"; exit 1; }
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(PYTEST) tests/unit -q
+
+contract: $(STAMP)
+	$(PYTEST) tests/contract -q
+
+functional: $(STAMP)
+	$(PYTEST) tests/functional -q
+
+integration: $(STAMP)
+	$(PYTEST) tests/integration -q
+
+e2e: $(STAMP) chromium
+	$(PYTEST) tests/e2e -q
+
+clean:
+	rm -rf build .mypy_cache .ruff_cache .hypothesis
