@@ -2,8 +2,9 @@
 
 - ``aws_test_environment`` (session, autouse): every ``AWS_*`` variable of the real environment
   is removed and fake credentials and region are set, so no test can reach a real account.
-- ``moto_server_url`` (session): moto's server in a subprocess on a free port; fails loudly if
-  it does not start.
+- ``moto_server_url`` (session): moto's server in a subprocess on a free port, answering one
+  request at a time (see ``support/serial_moto_server.py`` for why); fails loudly if it does
+  not start.
 - ``store_kind`` / ``store``: one store per test, parametrized over ``STORE_KINDS`` (ids
   ``sqlite``, ``dynamodb-moto``, ``dynamodb-server``); the server starts only if a test needs it.
 """
@@ -25,6 +26,7 @@ from chalicelib.store.port import TicketStore
 from tests.support.stores import FAKE_AWS_ENV, STORE_KINDS, make_store
 
 MOTO_START_TIMEOUT_SECONDS = 30
+SERIAL_MOTO_SERVER = Path(__file__).resolve().parent / "support" / "serial_moto_server.py"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -66,9 +68,10 @@ def moto_server_url(
     log_path: Path = tmp_path_factory.mktemp("moto-server") / "moto_server.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(aws_test_environment)
+    env["MOTO_PORT"] = str(port)  # as moto_server sets it: some services build URLs from it
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
+            [sys.executable, str(SERIAL_MOTO_SERVER), "127.0.0.1", str(port)],
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,

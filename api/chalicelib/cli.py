@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -180,7 +181,7 @@ def build_parser(commands: Sequence[Command] = COMMANDS) -> argparse.ArgumentPar
         child = sub.add_parser(
             command.name,
             help=command.help,
-            description=command.description or command.help,
+            description=textwrap.fill(command.description or command.help, 78),
             epilog=command.epilog or None,
             formatter_class=argparse.RawDescriptionHelpFormatter,
         )

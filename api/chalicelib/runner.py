@@ -720,17 +720,12 @@ def _build_site(
     env = dict(base_env)
     env.update(_site_build_env(options))
     stamp_path = options.data_dir / _BUILD_STAMP
-    inputs = _input_fingerprint(options)
-    stamp = _read_stamp(stamp_path)
-    if (
-        stamp.get("inputs") == inputs
-        and stamp.get("site_dir") == str(options.site_dir)
-        and stamp.get("output") == _tree_fingerprint([options.site_dir], options.site_dir)
-        and (options.site_dir / "index.html").is_file()
-    ):
+    wanted = _build_inputs(options)
+    reason = _rebuild_reason(_read_stamp(stamp_path), wanted, options.site_dir)
+    if reason is None:
         say(f"Site unchanged since the last build: {options.site_dir}")
         return
-    say(f"Building the site into {options.site_dir} (mkdocs build --strict)...")
+    say(f"Building the site into {options.site_dir} ({reason}; mkdocs build --strict)...")
     stamp_path.unlink(missing_ok=True)
     started = time.monotonic()
     _run_once(
@@ -751,17 +746,52 @@ def _build_site(
         env=env,
         stop=stop,
     )
-    stamp_path.write_text(
-        json.dumps(
-            {
-                "inputs": inputs,
-                "site_dir": str(options.site_dir),
-                "output": _tree_fingerprint([options.site_dir], options.site_dir),
-            }
-        ),
-        encoding="utf-8",
-    )
+    stamp = {**wanted, "output": _tree_fingerprint([options.site_dir], options.site_dir)}
+    stamp_path.write_text(json.dumps(stamp, indent=2), encoding="utf-8")
     say(f"Site built in {time.monotonic() - started:.1f}s.")
+
+
+def _build_inputs(options: RunOptions) -> dict[str, str]:
+    """What the built site depends on, one entry per reason to rebuild."""
+    root = options.project_root
+    sources = [root / "mkdocs.yml", root / "site", options.api_dir / "chalicelib" / "data"]
+    tools = []
+    for package in ("mkdocs", "mkdocs-material"):
+        try:
+            tools.append(f"{package}=={importlib.metadata.version(package)}")
+        except importlib.metadata.PackageNotFoundError:
+            tools.append(f"{package} missing")
+    addresses = [f"{name}={value}" for name, value in sorted(_site_build_env(options).items())]
+    return {
+        "site_dir": str(options.site_dir),
+        "sources": _tree_fingerprint(sources, root),
+        "addresses": _tree_fingerprint([], root, addresses),
+        "tools": _tree_fingerprint([], root, tools),
+    }
+
+
+_REBUILD_REASONS = {
+    "site_dir": "first build into this folder",
+    "sources": "the site's sources changed",
+    "addresses": "the API or site address changed",
+    "tools": "MkDocs or Material changed version",
+}
+
+
+def _rebuild_reason(
+    stamp: Mapping[str, Any], wanted: Mapping[str, str], site_dir: Path
+) -> str | None:
+    """Why the site must be built again, or None when the last build is still good."""
+    if not stamp:
+        return "no previous build recorded"
+    for key, reason in _REBUILD_REASONS.items():
+        if stamp.get(key) != wanted[key]:
+            return reason
+    if not (site_dir / "index.html").is_file():
+        return "the built site is missing"
+    if stamp.get("output") != _tree_fingerprint([site_dir], site_dir):
+        return "the built site was changed since"
+    return None
 
 
 def _site_build_env(options: RunOptions) -> dict[str, str]:
@@ -770,21 +800,6 @@ def _site_build_env(options: RunOptions) -> dict[str, str]:
         "CLEARLOOP_API_URL": options.api_url,
         "CLEARLOOP_SITE_URL": options.site_url + "/",
     }
-
-
-def _input_fingerprint(options: RunOptions) -> str:
-    """What the built site depends on: sources, config, bundled data, API URL, tool versions."""
-    root = options.project_root
-    sources = [root / "mkdocs.yml", root / "site", options.api_dir / "chalicelib" / "data"]
-    versions = []
-    for package in ("mkdocs", "mkdocs-material"):
-        try:
-            versions.append(f"{package}=={importlib.metadata.version(package)}")
-        except importlib.metadata.PackageNotFoundError:
-            versions.append(f"{package} missing")
-    extra = [f"{name}={value}" for name, value in sorted(_site_build_env(options).items())]
-    extra += versions
-    return _tree_fingerprint(sources, root, extra)
 
 
 def _tree_fingerprint(paths: Iterable[Path], base: Path, extra: Iterable[str] = ()) -> str:

@@ -7,101 +7,21 @@ Times are fixed values, not the clock: idempotency expiry is decided against the
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import json
 import sqlite3
 import threading
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from chalicelib.domain.numbers import format_number
-from chalicelib.domain.tickets import Deadlines, Event, Ticket
 from chalicelib.errors import IdempotencyExistsError, NumberTakenError
 from chalicelib.store.dynamodb import keys
 from chalicelib.store.dynamodb.store import DynamoTicketStore
-from chalicelib.store.port import IdempotencyRecord, TicketStore, TicketView
+from chalicelib.store.port import TicketStore, TicketView
 from tests.support.stores import sqlite_path
-
-T0 = datetime(2026, 11, 25, 19, 30, 41, 123456, tzinfo=UTC)
-CET = timezone(timedelta(hours=1))
-
-
-def number(i: int) -> str:
-    """A well-formed ticket number, distinct for each ``i``."""
-    # format_number keeps the top 45 of the 48 bits: shift i past the 3 dropped ones.
-    return format_number((i << 3).to_bytes(6, "big"), "FB")
-
-
-def make_ticket(n: str, **changes: Any) -> Ticket:
-    ticket = Ticket(
-        number=n,
-        type="complaint",
-        category="environment/street-lighting",
-        subject="路灯坏了 — Straßenlaterne defekt 🚧",
-        description='Line one\nline "two" with <b>markup</b> & emoji 💡\n\ttab',
-        location="Hauptstraße 5, 8001 Zürich",
-        channel="web",
-        priority="P2",
-        department="public-works",
-        status="received",
-        submitted_at=T0,
-        updated_at=T0 + timedelta(microseconds=1),
-        deadlines=Deadlines(
-            first_response=(T0 + timedelta(days=1)).astimezone(CET),
-            resolution=T0 + timedelta(days=10, seconds=7),
-        ),
-        key_hash="sha256:" + "ab" * 32,
-        language="zh",
-        consent_to_publish=True,
-        contact_ciphertext="v1:kms:AQIDBAUGBwg=:c2VjcmV0",
-        consent_to_contact=True,
-        assignee="staff:42",
-        version=1,
-        attributes={
-            "tags": ["light", "安全"],
-            "score": 3,
-            "ratio": 0.25,
-            "flag": False,
-            "nothing": None,
-            "nested": {"empty_list": [], "empty_map": {}, "deep": {"x": [1, "二", True]}},
-            "empty_text": "",
-        },
-    )
-    return ticket.replace(**changes)
-
-
-def make_event(n: str, seq: int, at: datetime, **changes: Any) -> Event:
-    event = Event(
-        number=n,
-        seq=seq,
-        at=at,
-        kind="submitted",
-        public=True,
-        actor="submitter",
-        actor_label="Submitter",
-        text=f"event {seq}: ünïcödé 文字",
-        data={"channel": "web", "n": seq, "list": [seq, None]},
-    )
-    return dataclasses.replace(event, **changes)
-
-
-def make_record(
-    key: str,
-    n: str,
-    created_at: datetime = T0,
-    expires_at: datetime | None = None,
-) -> IdempotencyRecord:
-    return IdempotencyRecord(
-        key_hash=key,
-        request_hash="req-" + key,
-        number=n,
-        response={"number": n, "status": "received", "links": {"self": f"/tickets/{n}"}, "n": 1},
-        created_at=created_at,
-        expires_at=expires_at or created_at + timedelta(hours=24),
-    )
+from tests.support.tickets import CET, T0, make_event, make_record, make_ticket, number
 
 
 def test_create_and_get_round_trip_every_field(store: TicketStore) -> None:

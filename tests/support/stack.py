@@ -165,8 +165,12 @@ def running_stack(
     site_port: int | None = None,
     build: bool = True,
     timeout: float = START_TIMEOUT_SECONDS,
+    expect_exit_code: int = 0,
 ) -> Iterator[Stack]:
-    """Run ``clearloop run`` until the block ends; stop it with SIGTERM and check it stopped."""
+    """Run ``clearloop run`` until the block ends; stop it with SIGTERM and check it stopped.
+
+    ``expect_exit_code`` is for tests that make the runner fail on purpose inside the block.
+    """
     data_dir = data_dir.resolve()
     log_dir = data_dir / "logs"
     log_dir.mkdir(parents=True, exist_ok=True)
@@ -217,11 +221,13 @@ def running_stack(
         # The test failed: stop everything, but let the test's own error be the one reported.
         _terminate(process, stack.child_pids | descendant_pids(process.pid))
         raise
-    stop_stack(stack)
+    stop_stack(stack, expect_exit_code=expect_exit_code)
 
 
-def stop_stack(stack: Stack, timeout: float = STOP_TIMEOUT_SECONDS) -> None:
-    """SIGTERM the runner; assert it exits with code 0 and leaves no child process behind."""
+def stop_stack(
+    stack: Stack, timeout: float = STOP_TIMEOUT_SECONDS, *, expect_exit_code: int = 0
+) -> None:
+    """SIGTERM the runner (if running); check its exit code and that no child is left behind."""
     process = stack.process
     if process.poll() is None:
         process.send_signal(signal.SIGTERM)
@@ -235,9 +241,10 @@ def stop_stack(stack: Stack, timeout: float = STOP_TIMEOUT_SECONDS) -> None:
     left = alive(stack.child_pids)
     if left:
         _kill(process, left)
-    if process.returncode != 0 or left:
+    if process.returncode != expect_exit_code or left:
         raise StackError(
-            f"clearloop run exited with code {process.returncode} after SIGTERM"
+            f"clearloop run exited with code {process.returncode} "
+            f"(expected {expect_exit_code})"
             + (f" and left processes {sorted(left)} running" if left else "")
             + f"\n{stack.logs()}"
         )

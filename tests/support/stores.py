@@ -4,7 +4,7 @@
 
 - ``sqlite``: a migrated ``SqliteStore`` on ``sqlite_path(tmp_path)``;
 - ``dynamodb-moto``: a ``DynamoTicketStore`` on moto's in-process mock (``mock_aws`` stays
-  active until the context exits);
+  active until the context exits), its client calls serialized (``SerializedCalls``);
 - ``dynamodb-server``: a ``DynamoTicketStore`` on moto's server over HTTP, on a table of its own
   (deleted at exit), so tests can share one server.
 
@@ -13,11 +13,13 @@ Tables are created from ``chalicelib.store.dynamodb.schema``, the definition the
 
 from __future__ import annotations
 
+import functools
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, cast
 
 from chalicelib.config import Settings
 from chalicelib.store.dynamodb.schema import create_table
@@ -25,6 +27,7 @@ from chalicelib.store.dynamodb.store import DynamoTicketStore, make_client
 from chalicelib.store.port import TicketStore
 
 if TYPE_CHECKING:
+    from boto3.session import Session
     from mypy_boto3_dynamodb.client import DynamoDBClient
 
 STORE_KINDS = ("sqlite", "dynamodb-moto", "dynamodb-server")
@@ -51,12 +54,20 @@ def sqlite_path(tmp_path: Path) -> Path:
     return tmp_path / "clearloop.db"
 
 
+@functools.cache
+def boto3_session() -> Session:
+    """One boto3 session for the test process: a fresh one parses the service model (~0.2 s)."""
+    import boto3
+
+    return boto3.session.Session()
+
+
 def dynamodb_client(endpoint_url: str | None) -> DynamoDBClient:
     """A client built the way the app builds it (``make_client``), for moto or moto's server."""
     env = {"CLEARLOOP_STORE": "dynamodb", "AWS_REGION": REGION}
     if endpoint_url is not None:
         env["CLEARLOOP_DYNAMODB_ENDPOINT"] = endpoint_url
-    return make_client(Settings.from_env(env))
+    return make_client(Settings.from_env(env), session=boto3_session())
 
 
 def unique_table_name(prefix: str = "clearloop-test") -> str:
@@ -82,18 +93,48 @@ def make_store(
         from moto import mock_aws
 
         with mock_aws():
-            yield _dynamo_store(dynamodb_client(None))
+            yield _dynamo_store(cast("DynamoDBClient", SerializedCalls(dynamodb_client(None))))
     elif kind == "dynamodb-server":
         if moto_server_url is None:
             raise ValueError("dynamodb-server needs moto_server_url")
         client = dynamodb_client(moto_server_url)
-        store = _dynamo_store(client)
+        on_server = _dynamo_store(client)
         try:
-            yield store
+            yield on_server
         finally:
-            client.delete_table(TableName=store.table_name)
+            client.delete_table(TableName=on_server.table_name)
     else:
         raise ValueError(f"unknown store kind {kind!r}; expected one of {STORE_KINDS}")
+
+
+class SerializedCalls:
+    """A client whose API calls run one at a time, as moto's server does in these tests.
+
+    In-process moto answers on the caller's thread and its DynamoDB backend is not thread-safe
+    (see ``serial_moto_server.py``); DynamoDB serializes transactions, so racing tests need the
+    fake to do so as well. Everything else (``meta.events``, waiters) passes through.
+    """
+
+    def __init__(self, client: DynamoDBClient) -> None:
+        self._client = client
+        self._lock = threading.Lock()
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._client, name)
+        if name.startswith("_") or name in _PASS_THROUGH or not callable(attribute):
+            return attribute
+
+        @functools.wraps(attribute)
+        def call(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                return attribute(*args, **kwargs)
+
+        return call
+
+
+# Helpers that make no request themselves; the waiters and paginators they return call the
+# unwrapped client, so they are for single-threaded setup only.
+_PASS_THROUGH = frozenset({"can_paginate", "close", "get_paginator", "get_waiter"})
 
 
 def _dynamo_store(client: DynamoDBClient) -> DynamoTicketStore:

@@ -31,6 +31,7 @@ const MESSAGES = {
     timelineEmpty: "No public updates yet.",
     timelineLocked: "Enter the private key from your receipt to see the history of this ticket.",
     by: "by {actor}",
+    actors: { submitter: "you", staff: "our staff", system: "Clearloop" },
     statuses: {
       received: "Received: waiting to be looked at",
       acknowledged: "Acknowledged: a team has it",
@@ -171,7 +172,7 @@ function initTrack(root) {
             h("p", { class: "cl-timeline-head" },
               h("strong", {}, label(m.kinds, event.kind)), " ",
               event.at && timeElement(event.at), " ",
-              event.actor && h("span", { class: "cl-hint" }, format(m.by, { actor: event.actor }))),
+              event.actor && h("span", { class: "cl-hint" }, format(m.by, { actor: label(m.actors, event.actor) }))),
             event.text && h("p", { class: "cl-timeline-text" }, event.text))))
         : h("p", {}, m.timelineEmpty);
     } else {
