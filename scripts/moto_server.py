@@ -22,7 +22,11 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     port = int(args[0])
     os.environ.setdefault("MOTO_PORT", str(port))
-    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+    from moto.moto_server.werkzeug_app import (
+        DomainDispatcherApplication,
+        MotoRequestHandler,
+        create_backend_app,
+    )
     from werkzeug.serving import run_simple
 
     def stop(_signum: int, _frame: Any) -> None:
@@ -30,7 +34,9 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     app = DomainDispatcherApplication(create_backend_app)
-    run_simple("127.0.0.1", port, app, threaded=False, use_reloader=False)
+    run_simple(
+        "127.0.0.1", port, app, threaded=False, use_reloader=False, request_handler=MotoRequestHandler
+    )
     return 0
 
 

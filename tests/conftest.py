@@ -3,7 +3,7 @@
 - ``aws_test_environment`` (session, autouse): every ``AWS_*`` variable of the real environment
   is removed and fake credentials and region are set, so no test can reach a real account.
 - ``moto_server_url`` (session): moto's server in a subprocess on a free port, answering one
-  request at a time (see ``support/serial_moto_server.py`` for why); fails loudly if it does
+  request at a time (see ``scripts/moto_server.py`` for why); fails loudly if it does
   not start.
 - ``store_kind`` / ``store``: one store per test, parametrized over ``STORE_KINDS`` (ids
   ``sqlite``, ``dynamodb-moto``, ``dynamodb-server``); the server starts only if a test needs it.
@@ -26,7 +26,7 @@ from chalicelib.store.port import TicketStore
 from tests.support.stores import FAKE_AWS_ENV, STORE_KINDS, make_store
 
 MOTO_START_TIMEOUT_SECONDS = 30
-SERIAL_MOTO_SERVER = Path(__file__).resolve().parent / "support" / "serial_moto_server.py"
+SERIAL_MOTO_SERVER = Path(__file__).resolve().parents[1] / "scripts" / "moto_server.py"
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -71,7 +71,7 @@ def moto_server_url(
     env["MOTO_PORT"] = str(port)  # as moto_server sets it: some services build URLs from it
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [sys.executable, str(SERIAL_MOTO_SERVER), "127.0.0.1", str(port)],
+            [sys.executable, str(SERIAL_MOTO_SERVER), str(port)],
             stdout=log,
             stderr=subprocess.STDOUT,
             env=env,

@@ -11,6 +11,7 @@
 | CLEARLOOP_CONTACT_KEY_FILE | <data dir>/contact.key | local envelope master key (created 0600) |
 | CLEARLOOP_SECRET_FILE | <data dir>/secret.key | local server secret (created 0600) |
 | CLEARLOOP_KMS_KEY_ID | (none) | KMS key for contact envelopes in AWS stages |
+| CLEARLOOP_MAC_KEY_ID | (none) | KMS HMAC key for the keyed MAC in AWS stages |
 | CLEARLOOP_NUMBER_PREFIX | FB | ticket number prefix |
 | CLEARLOOP_SITE_ORIGIN | http://127.0.0.1:8001 | the only origin allowed by CORS |
 | CLEARLOOP_POLICY_FILE | (bundled) | SLA policy JSON |
@@ -54,6 +55,7 @@ class Settings:
     categories_file: Path
     rules_file: Path
     idempotency_hours: int
+    mac_key_id: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -99,4 +101,5 @@ class Settings:
             ),
             rules_file=Path(get("CLEARLOOP_RULES_FILE", str(_BUNDLED / "rules.json"))),
             idempotency_hours=idem_hours,
+            mac_key_id=e.get("CLEARLOOP_MAC_KEY_ID") or None,
         )

@@ -95,10 +95,26 @@ def store() -> TicketStore:
     return _cached("store", _build_store)
 
 
+def _kms_client() -> Any:
+    """One KMS client shared by the cipher and the keyring (AWS stages only)."""
+
+    def build() -> Any:
+        from chalicelib.crypto.kms import make_kms_client
+
+        return make_kms_client(settings().region)
+
+    return _cached("kms_client", build)
+
+
 def _build_cipher() -> ContactCipher:
+    s = settings()
+    if s.kms_key_id:  # AWS stages: envelopes under the deployment's KMS key (infra/)
+        from chalicelib.crypto.kms import KmsEnvelopeCipher
+
+        return KmsEnvelopeCipher(s.kms_key_id, _kms_client)
     from chalicelib.crypto.local import LocalEnvelopeCipher
 
-    return LocalEnvelopeCipher(settings().contact_key_file)
+    return LocalEnvelopeCipher(s.contact_key_file)
 
 
 def cipher() -> ContactCipher:
@@ -106,9 +122,14 @@ def cipher() -> ContactCipher:
 
 
 def _build_keyring() -> Keyring:
+    s = settings()
+    if s.mac_key_id:  # AWS stages: the deployment's KMS HMAC key (infra/)
+        from chalicelib.crypto.kms import KmsKeyring
+
+        return KmsKeyring(s.mac_key_id, _kms_client)
     from chalicelib.crypto.local import LocalKeyring
 
-    return LocalKeyring(settings().secret_file)
+    return LocalKeyring(s.secret_file)
 
 
 def keyring() -> Keyring:

@@ -16,6 +16,10 @@ Children (moto's server, ``chalice local``, one-shot helpers such as ``mkdocs bu
 own process groups with their output in ``<data dir>/logs/``; stopping sends SIGTERM to each group
 and SIGKILL after a timeout, so nothing is left behind. If a child dies on its own, the runner stops
 the rest and exits non-zero with that child's last log lines.
+
+Scheduled work (the SLA sweep, the publisher) goes in ``JOBS``: each ``Job(name, interval_seconds,
+run)`` runs in the scheduler thread right after start-up and then every interval, with a
+``JobContext`` holding the API's settings and environment. With no jobs the loop does not start.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ import http.client
 import importlib.metadata
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -34,7 +39,7 @@ import threading
 import time
 import traceback
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
@@ -317,10 +322,17 @@ def _signal_group(pgid: int, sig: signal.Signals) -> None:
 class Scheduler:
     """Runs the jobs in one thread; a failing job is logged and retried at its next interval."""
 
-    def __init__(self, jobs: Sequence[Job], context: JobContext, log_path: Path) -> None:
+    def __init__(
+        self,
+        jobs: Sequence[Job],
+        context: JobContext,
+        log_path: Path,
+        report: Callable[[str], None] = lambda line: None,
+    ) -> None:
         self.jobs = list(jobs)
         self.context = context
         self.log_path = log_path
+        self.report = report
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
@@ -336,24 +348,24 @@ class Scheduler:
             self._thread.join(timeout)
 
     def _loop(self) -> None:
-        due = dict.fromkeys((job.name for job in self.jobs), time.monotonic())
+        due = [time.monotonic()] * len(self.jobs)  # every job runs once right after start-up
         with self.log_path.open("a", encoding="utf-8") as log:
             while not self._stop.is_set():
-                now = time.monotonic()
-                for job in self.jobs:
-                    if self._stop.is_set() or due[job.name] > now:
+                for index, job in enumerate(self.jobs):
+                    if self._stop.is_set() or due[index] > time.monotonic():
                         continue
                     self._run_one(job, log)
-                    due[job.name] = time.monotonic() + job.interval_seconds
-                self._stop.wait(max(0.0, min(due.values()) - time.monotonic()))
+                    due[index] = time.monotonic() + job.interval_seconds
+                self._stop.wait(max(0.0, min(due) - time.monotonic()))
 
     def _run_one(self, job: Job, log: TextIO) -> None:
         started = time.monotonic()
         stamp = datetime.now(UTC).isoformat(timespec="seconds")
         try:
             job.run(self.context)
-        except Exception:
+        except Exception as e:
             log.write(f"{stamp} {job.name} failed:\n{traceback.format_exc()}")
+            self.report(f"job {job.name} failed ({e!r}); see {self.log_path}")
         else:
             log.write(f"{stamp} {job.name} ok in {time.monotonic() - started:.2f}s\n")
         log.flush()
@@ -472,16 +484,11 @@ def run(
 
 
 def _absolute(options: RunOptions) -> RunOptions:
-    return RunOptions(
-        store=options.store,
-        api_port=options.api_port,
-        site_port=options.site_port,
+    return replace(
+        options,
         data_dir=options.data_dir.expanduser().resolve(),
         site_dir=options.site_dir.expanduser().resolve(),
-        build=options.build,
         project_root=options.project_root.resolve(),
-        ready_timeout=options.ready_timeout,
-        stop_timeout=options.stop_timeout,
     )
 
 
@@ -498,8 +505,12 @@ def _start(
         print(message, file=out, flush=True)
 
     _check_options(options)
-    options.log_dir.mkdir(parents=True, exist_ok=True)
     env = _child_env(base_env, options)
+    settings = _settings(env)  # fail on a bad CLEARLOOP_* value before starting anything
+    try:
+        options.log_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise RunnerError(f"cannot create the data folder {options.data_dir}: {e}") from e
 
     if options.store == "dynamodb":
         moto_port = _free_port()
@@ -514,10 +525,7 @@ def _start(
         )
         _wait_http(endpoint + "/", moto, stack, stop, options.ready_timeout, ok=lambda s: True)
         env["CLEARLOOP_DYNAMODB_ENDPOINT"] = endpoint
-    try:
-        settings = Settings.from_env(env)
-    except SettingsError as e:
-        raise RunnerError(str(e)) from e
+        settings = _settings(env)
 
     say(f"Preparing the store ({STORE_LABELS[options.store]})...")
     _run_once(
@@ -572,9 +580,17 @@ def _start(
         jobs,
         JobContext(settings=settings, env=dict(env), cwd=options.api_dir),
         options.log_dir / "scheduler.log",
+        report=say,
     )
     stack.scheduler.start()
     say(_summary(options, settings, jobs))
+
+
+def _settings(env: Mapping[str, str]) -> Settings:
+    try:
+        return Settings.from_env(env)
+    except SettingsError as e:
+        raise RunnerError(str(e)) from e
 
 
 def _check_options(options: RunOptions) -> None:
@@ -720,12 +736,12 @@ def _build_site(
     env = dict(base_env)
     env.update(_site_build_env(options))
     stamp_path = options.data_dir / _BUILD_STAMP
-    wanted = _build_inputs(options)
+    wanted = _build_inputs(options, env)
     reason = _rebuild_reason(_read_stamp(stamp_path), wanted, options.site_dir)
     if reason is None:
         say(f"Site unchanged since the last build: {options.site_dir}")
         return
-    say(f"Building the site into {options.site_dir} ({reason}; mkdocs build --strict)...")
+    say(f"Building the site into {options.site_dir} ({reason})...")
     stamp_path.unlink(missing_ok=True)
     started = time.monotonic()
     _run_once(
@@ -751,7 +767,7 @@ def _build_site(
     say(f"Site built in {time.monotonic() - started:.1f}s.")
 
 
-def _build_inputs(options: RunOptions) -> dict[str, str]:
+def _build_inputs(options: RunOptions, env: Mapping[str, str]) -> dict[str, str]:
     """What the built site depends on, one entry per reason to rebuild."""
     root = options.project_root
     sources = [root / "mkdocs.yml", root / "site", options.api_dir / "chalicelib" / "data"]
@@ -761,11 +777,14 @@ def _build_inputs(options: RunOptions) -> dict[str, str]:
             tools.append(f"{package}=={importlib.metadata.version(package)}")
         except importlib.metadata.PackageNotFoundError:
             tools.append(f"{package} missing")
-    addresses = [f"{name}={value}" for name, value in sorted(_site_build_env(options).items())]
+    config = root / "mkdocs.yml"
+    names = _env_names(config.read_text(encoding="utf-8")) if config.is_file() else set()
+    names |= set(_site_build_env(options))
+    variables = [f"{name}={env.get(name)}" for name in sorted(names)]
     return {
         "site_dir": str(options.site_dir),
         "sources": _tree_fingerprint(sources, root),
-        "addresses": _tree_fingerprint([], root, addresses),
+        "environment": _tree_fingerprint([], root, variables),
         "tools": _tree_fingerprint([], root, tools),
     }
 
@@ -773,7 +792,7 @@ def _build_inputs(options: RunOptions) -> dict[str, str]:
 _REBUILD_REASONS = {
     "site_dir": "first build into this folder",
     "sources": "the site's sources changed",
-    "addresses": "the API or site address changed",
+    "environment": "the API or site address or another mkdocs.yml variable changed",
     "tools": "MkDocs or Material changed version",
 }
 
@@ -790,8 +809,22 @@ def _rebuild_reason(
     if not (site_dir / "index.html").is_file():
         return "the built site is missing"
     if stamp.get("output") != _tree_fingerprint([site_dir], site_dir):
-        return "the built site was changed since"
+        return "the built site was modified"
     return None
+
+
+_ENV_TAG = re.compile(r"!ENV\s+(\[[^\]]*\]|\S+)")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _env_names(config_text: str) -> set[str]:
+    """The environment variables a MkDocs config reads with ``!ENV NAME`` or ``!ENV [A, B, x]``."""
+    names = set()
+    for match in _ENV_TAG.finditer(config_text):
+        for item in match.group(1).strip("[]").split(","):
+            if _ENV_NAME.fullmatch(item.strip()):
+                names.add(item.strip())
+    return names
 
 
 def _site_build_env(options: RunOptions) -> dict[str, str]:

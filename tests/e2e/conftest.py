@@ -77,7 +77,8 @@ def watch(page: Page, stack: Stack) -> Iterator[Watch]:
     page.add_init_script(_REPORT_VIOLATIONS)
     page.on("console", seen.on_console)
     page.on("pageerror", lambda error: seen.page_errors.append(str(error)))
-    page.on("request", lambda request: seen.requests.append(request))
+    # Not the bound method itself: Playwright tags handlers with an attribute.
+    page.on("request", lambda request: seen.requests.append(request))  # noqa: PLW0108
     page.set_default_timeout(5000)
     yield seen
     problems = seen.problems()

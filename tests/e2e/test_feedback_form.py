@@ -73,6 +73,15 @@ def test_submit_feedback_then_track_it(page: Page, stack: Stack, watch: Watch):
     expect(page.get_by_text("Ticket number copied.")).to_be_visible()
     assert page.evaluate("navigator.clipboard.readText()") == number
 
+    # Printing shows the receipt alone.
+    page.emulate_media(media="print")
+    expect(page.locator("#fb-receipt")).to_be_visible()
+    expect(page.locator("#fb-receipt-key")).to_be_visible()
+    expect(page.locator(".md-header")).to_be_hidden()
+    expect(page.get_by_text("All fields are required")).to_be_hidden()
+    expect(page.get_by_role("button", name="Print receipt")).to_be_hidden()
+    page.emulate_media(media="screen")
+
     track = page.get_by_role("link", name="Track this ticket")
     assert track.get_attribute("href") == f"{stack.site_url}/track/#number={number}&key={key}"
     track.click()
@@ -131,9 +140,7 @@ def test_client_checks_mirror_the_server_limits(page: Page, stack: Stack, watch:
     page.get_by_label("Phone number").fill("12-34")
     expect(page.locator("#fb-description-count")).to_have_text("You have 1 character too many.")
     page.get_by_role("button", name="Send feedback").click()
-    expect(field_error(page, "fb-subject")).to_have_text(
-        "Subject must be 200 characters or fewer."
-    )
+    expect(field_error(page, "fb-subject")).to_have_text("Subject must be 200 characters or fewer.")
     expect(field_error(page, "fb-description")).to_have_text(
         "Description must be 5,000 characters or fewer."
     )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -16,7 +15,7 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture(scope="module")
-def ticket(stack: Stack) -> Iterator[dict[str, str]]:
+def ticket(stack: Stack) -> dict[str, str]:
     """A ticket created through the API, as another client would."""
     response = http_request(
         "POST",
@@ -31,7 +30,8 @@ def ticket(stack: Stack) -> Iterator[dict[str, str]]:
         },
     )
     assert response.status == 201, response.text
-    yield response.json()
+    created: dict[str, str] = response.json()
+    return created
 
 
 def mistyped(number: str) -> str:
@@ -89,7 +89,9 @@ def test_wrong_key_then_right_key_from_the_fragment(
     result = page.locator("#tr-result")
     expect(result.locator(".cl-timeline li[data-kind=submitted]")).to_contain_text("Submitted")
     expect(page.get_by_role("alert")).to_be_hidden()
-    keys = [r.headers.get("x-ticket-key") for r in watch.api_requests(f"/v1/tickets/{ticket['number']}")]
+    keys = [
+        r.headers.get("x-ticket-key") for r in watch.api_requests(f"/v1/tickets/{ticket['number']}")
+    ]
     assert keys == [wrong, ticket["key"]]
     assert not [r.url for r in watch.requests if ticket["key"] in r.url]
 

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 import pytest
 
@@ -102,7 +103,7 @@ def test_site_serves_modules_directories_and_its_404_page(sqlite_stack: Stack) -
     scripts = re.findall(r'<script\b[^>]*\bsrc="([^"]+\.m?js)"', home)
     assert scripts, "the home page loads no script"
     for src in scripts:
-        url = src if src.startswith("http") else f"{sqlite_stack.site_url}/{src.lstrip('/')}"
+        url = urljoin(sqlite_stack.site_url + "/", src)
         script = http_request("GET", url)
         assert script.status == 200, url
         assert script.header("Content-Type") == "text/javascript; charset=utf-8", url

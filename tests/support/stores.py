@@ -111,7 +111,7 @@ class SerializedCalls:
     """A client whose API calls run one at a time, as moto's server does in these tests.
 
     In-process moto answers on the caller's thread and its DynamoDB backend is not thread-safe
-    (see ``serial_moto_server.py``); DynamoDB serializes transactions, so racing tests need the
+    (see ``scripts/moto_server.py``); DynamoDB serializes transactions, so racing tests need the
     fake to do so as well. Everything else (``meta.events``, waiters) passes through.
     """
 

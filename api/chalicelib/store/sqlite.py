@@ -76,8 +76,16 @@ class SqliteStore:
         self._local = threading.local()
         self._migrated = False
         self._migrate_lock = threading.Lock()
+        self._conns: list[sqlite3.Connection] = []
+        self._conns_lock = threading.Lock()
+        self._counter_lock = threading.Lock()
         self.items_read = 0
         self.requests = 0
+
+    def _count(self, *, requests: int = 0, items_read: int = 0) -> None:
+        with self._counter_lock:
+            self.requests += requests
+            self.items_read += items_read
 
     # -- connections -------------------------------------------------------------------------
 
@@ -86,8 +94,13 @@ class SqliteStore:
         if conn is None:
             try:
                 self.path.parent.mkdir(parents=True, exist_ok=True)
+                # Each thread uses only its own connection; check_same_thread is off so that
+                # close() can release every thread's connection at shutdown.
                 conn = sqlite3.connect(
-                    self.path, timeout=_BUSY_TIMEOUT_MS / 1000, isolation_level=None
+                    self.path,
+                    timeout=_BUSY_TIMEOUT_MS / 1000,
+                    isolation_level=None,
+                    check_same_thread=False,
                 )
                 conn.execute(f"PRAGMA busy_timeout = {_BUSY_TIMEOUT_MS}")
                 conn.execute("PRAGMA journal_mode = WAL")
@@ -96,6 +109,8 @@ class SqliteStore:
             except (sqlite3.Error, OSError) as e:
                 raise StoreUnavailableError(f"cannot open the database: {e}") from e
             self._local.conn = conn
+            with self._conns_lock:
+                self._conns.append(conn)
         if not self._migrated:
             self.migrate()
         return conn
@@ -152,11 +167,12 @@ class SqliteStore:
             return len(MIGRATIONS)
 
     def close(self) -> None:
-        """Close this thread's connection (other threads close theirs when they end)."""
-        conn = getattr(self._local, "conn", None)
-        if conn is not None:
+        """Close every connection this store opened (call when no request is running)."""
+        with self._conns_lock:
+            conns, self._conns = self._conns, []
+        for conn in conns:
             conn.close()
-            self._local.conn = None
+        self._local = threading.local()
 
     # -- operations --------------------------------------------------------------------------
 
@@ -170,13 +186,13 @@ class SqliteStore:
         record = codec.ticket_to_record(ticket)
         try:
             with self._write() as conn:
-                self.requests += 1
+                self._count(requests=1)
                 if idempotency is not None:
                     row = conn.execute(
                         "SELECT expires_at FROM idempotency WHERE key_hash = ?",
                         (idempotency.key_hash,),
                     ).fetchone()
-                    if row is not None and row[0] >= codec.iso(idempotency.created_at):
+                    if row is not None and row[0] > codec.iso(idempotency.created_at):
                         raise IdempotencyExistsError("idempotency key already used")
                     conn.execute(
                         "INSERT OR REPLACE INTO idempotency (key_hash, expires_at, doc) "
@@ -223,7 +239,7 @@ class SqliteStore:
         """The ticket and its events, oldest first, from one read transaction."""
         conn = self._connect()
         try:
-            self.requests += 1
+            self._count(requests=1)
             conn.execute("BEGIN")
             try:
                 row = conn.execute("SELECT doc FROM tickets WHERE number = ?", (number,)).fetchone()
@@ -236,7 +252,7 @@ class SqliteStore:
                 conn.execute("COMMIT")
         except sqlite3.Error as e:
             raise StoreUnavailableError(f"cannot read the ticket: {e}") from e
-        self.items_read += 1 + len(rows)
+        self._count(items_read=1 + len(rows))
         return TicketView(
             ticket=codec.ticket_from_record(json.loads(row[0])),
             events=[codec.event_from_record(json.loads(r[0])) for r in rows],
@@ -246,7 +262,7 @@ class SqliteStore:
         """The unexpired record for ``key_hash``, or None."""
         conn = self._connect()
         try:
-            self.requests += 1
+            self._count(requests=1)
             row = conn.execute(
                 "SELECT doc FROM idempotency WHERE key_hash = ? AND expires_at > ?",
                 (key_hash, codec.iso(now)),
@@ -255,7 +271,7 @@ class SqliteStore:
             raise StoreUnavailableError(f"cannot read the idempotency record: {e}") from e
         if row is None:
             return None
-        self.items_read += 1
+        self._count(items_read=1)
         return codec.idempotency_from_record(json.loads(row[0]))
 
     def ping(self) -> None:

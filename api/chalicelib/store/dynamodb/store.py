@@ -69,8 +69,9 @@ def make_client(settings: Settings, *, session: Session | None = None) -> Dynamo
     ``session`` lets callers that build many clients (tests) share one boto3 session, which
     loads the service model once; by default each client gets a session of its own.
     """
-    import boto3  # importing boto3 costs ~170 ms: only when a client is built
-    from botocore.config import Config  # same reason
+    # Imported here: boto3 costs ~170 ms to import, paid only when a client is built.
+    import boto3
+    from botocore.config import Config
 
     # botocore reads "max_attempts" as retries after the first try; three tries in all keep the
     # worst case (3 x (2 s connect + 5 s read) plus backoff) inside API Gateway's 29 s.
@@ -330,10 +331,7 @@ def _idempotency_item(record: IdempotencyRecord) -> dict[str, Any]:
 @functools.cache
 def _serializers() -> tuple[TypeSerializer, TypeDeserializer]:
     # boto3.dynamodb imports boto3 (~170 ms): defer it until the first item is converted.
-    from boto3.dynamodb.types import (  # see above
-        TypeDeserializer,
-        TypeSerializer,
-    )
+    from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 
     return TypeSerializer(), TypeDeserializer()
 

@@ -59,8 +59,10 @@ const MESSAGES = {
 };
 
 const LIMITS = { subject: 200, description: 5000, location: 200, name: 100, email: 254 };
-const EMAIL = /^[^\s@]+@[^\s@.]+(\.[^\s@.]+)+$/;
-const PHONE = /^\+?[\d\s().-]+$/;
+// Same patterns as the server (api/chalicelib/domain/feedback.py), after the same width folding.
+const EMAIL = /^[^@\s]{1,64}@[^@\s.]+(\.[^@\s.]+)+$/;
+const PHONE = /^\+?[0-9 ().-]+$/;
+const PHONE_MAX = 40;
 const ANNOUNCE_DELAY_MS = 1000;
 // Server field names (contact fields may come as "contact.email") -> control ids.
 const IDS = {
@@ -128,10 +130,12 @@ function initFeedbackForm(root) {
     if (!v.subject) errors.subject = m.subjectRequired;
     if (!v.description) errors.description = m.descriptionRequired;
     ["subject", "description", "location", "name"].forEach(limit);
-    if (v.email && !EMAIL.test(v.email)) errors.email = m.emailInvalid;
+    const email = v.email.normalize("NFKC");
+    if (email && !EMAIL.test(email)) errors.email = m.emailInvalid;
     else limit("email");
-    const digits = v.phone.replace(/\D/g, "").length;
-    if (v.phone && (!PHONE.test(v.phone) || digits < 6 || digits > 20)) {
+    const phone = v.phone.normalize("NFKC");
+    const digits = phone.replace(/[^0-9]/g, "").length;
+    if (phone && (!PHONE.test(phone) || phone.length > PHONE_MAX || digits < 6 || digits > 20)) {
       errors.phone = m.phoneInvalid;
     }
     return errors;

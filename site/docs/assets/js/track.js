@@ -67,7 +67,19 @@ const MESSAGES = {
   },
 };
 
-const label = (table, code) => (code && table[code]) || code || "";
+const label = (table, code) => (code && Object.hasOwn(table, code) ? table[code] : code || "");
+
+// Material re-renders the page when the fragment first changes (instant navigation sees a
+// popstate), so one fragment change can start two lookups: they share one request.
+const SHARE_MS = 3000;
+let recent = null;
+function fetchShared(number, key) {
+  const id = `${number} ${key}`;
+  if (!recent || recent.id !== id || performance.now() - recent.at > SHARE_MS) {
+    recent = { id, at: performance.now(), response: getTicket(number, key) };
+  }
+  return recent.response;
+}
 
 function readFragment() {
   const params = new URLSearchParams(location.hash.slice(1));
@@ -114,7 +126,7 @@ function initTrack(root) {
     alertBox.hidden = !message;
   }
 
-  async function lookUp(number, key, { focusResult }) {
+  async function lookUp(number, key, { focusResult, shared = false }) {
     const mine = ++request; // a later lookup wins over a slower earlier one
     result.hidden = true;
     showAlert("");
@@ -125,7 +137,7 @@ function initTrack(root) {
       return;
     }
     status.textContent = m.looking;
-    const response = await getTicket(number, key);
+    const response = await (shared ? fetchShared(number, key) : getTicket(number, key));
     if (mine !== request) return;
     status.textContent = "";
     if (response.ok && response.data?.number) {
@@ -190,7 +202,7 @@ function initTrack(root) {
     if (!number) return;
     numberInput.value = number;
     keyInput.value = key;
-    lookUp(tidyCode(number), tidyCode(key), { focusResult });
+    lookUp(tidyCode(number), tidyCode(key), { focusResult, shared: true });
   }
 
   form.addEventListener("submit", (event) => {
