@@ -48,13 +48,13 @@ typecheck: $(STAMP)
 	$(BIN)/mypy
 
 unit: $(STAMP)
-	$(PYTEST) tests/unit -q
+	$(PYTEST) tests/unit -q -n 2
 
 contract: $(STAMP)
-	$(PYTEST) tests/contract -q
+	$(PYTEST) tests/contract -q -n 2
 
 functional: $(STAMP)
-	$(PYTEST) tests/functional -q
+	$(PYTEST) tests/functional -q -n 2
 
 integration: $(STAMP)
 	$(PYTEST) tests/integration -q

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page
+from playwright.sync_api import Page, expect
 
 from tests.e2e.helpers import CSP_MARK, MIN_FILL_SECONDS, Watch, origin
 from tests.support.stack import Stack, running_stack
@@ -32,6 +32,9 @@ CHROMIUM_ARGS = [
     "--disable-sync",
     "--no-first-run",
 ]
+# Generous, so a busy machine does not fail a test; a passing expectation returns at once.
+TIMEOUT_MS = 10_000
+expect.set_options(timeout=TIMEOUT_MS)
 _REPORT_VIOLATIONS = (
     "document.addEventListener('securitypolicyviolation', (e) => console.error("
     f"'{CSP_MARK} ' + e.violatedDirective + ' ' + e.blockedURI + ' at ' + e.sourceFile + ':' "
@@ -79,7 +82,7 @@ def watch(page: Page, stack: Stack) -> Iterator[Watch]:
     page.on("pageerror", lambda error: seen.page_errors.append(str(error)))
     # Not the bound method itself: Playwright tags handlers with an attribute.
     page.on("request", lambda request: seen.requests.append(request))  # noqa: PLW0108
-    page.set_default_timeout(5000)
+    page.set_default_timeout(TIMEOUT_MS)
     yield seen
     problems = seen.problems()
     assert not problems, "the page misbehaved:\n" + "\n".join(problems)

@@ -56,8 +56,13 @@ def sqlite_path(tmp_path: Path) -> Path:
 
 @functools.cache
 def boto3_session() -> Session:
-    """One boto3 session for the test process: a fresh one parses the service model (~0.2 s)."""
+    """One boto3 session for the test process: a fresh one parses the service model (~0.2 s).
+
+    moto must be imported first: it hooks in-process mocking into botocore's built-in handlers,
+    which a session copies when it is created, so a session made earlier is never mocked.
+    """
     import boto3
+    import moto  # noqa: F401 - registers moto's botocore hook before the session exists
 
     return boto3.session.Session()
 
