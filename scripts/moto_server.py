@@ -35,7 +35,12 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, stop)
     app = DomainDispatcherApplication(create_backend_app)
     run_simple(
-        "127.0.0.1", port, app, threaded=False, use_reloader=False, request_handler=MotoRequestHandler
+        "127.0.0.1",
+        port,
+        app,
+        threaded=False,
+        use_reloader=False,
+        request_handler=MotoRequestHandler,
     )
     return 0
 

@@ -518,7 +518,8 @@ def _start(
         say(f"Starting moto's DynamoDB server on {endpoint} ({MOTO_NOTE}).")
         moto = stack.spawn(
             "moto's server",
-            [sys.executable, "-m", "moto.server", "-H", HOST, "-p", str(moto_port)],
+            # One request at a time: see scripts/moto_server.py for why threads would lose data.
+            [sys.executable, str(PROJECT_ROOT / "scripts" / "moto_server.py"), str(moto_port)],
             cwd=options.data_dir,
             env=env,
             log_name="moto.log",
