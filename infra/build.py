@@ -196,6 +196,15 @@ def vendor_dependencies(requirements: Path, runtime: str, cache_dir: Path) -> Pa
     return target
 
 
+def packaging_config(config: dict[str, Any]) -> dict[str, Any]:
+    """``.chalice/config.json`` as packaged: chalice manages no role, the template brings one.
+
+    chalice's generated policy would be broad, and its source analysis cannot even read app.py
+    (it fails on the type annotations); the template's role is least-privilege instead.
+    """
+    return {**config, "manage_iam_role": False, "iam_role_arn": ROLE_PLACEHOLDER}
+
+
 def stage_project(stage_dir: Path, vendor: Path) -> Path:
     """A copy of ``api/`` as chalice should package it; returns the project folder."""
     project = stage_dir / "api"
@@ -208,11 +217,7 @@ def stage_project(stage_dir: Path, vendor: Path) -> Path:
         ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".mypy_cache"),
     )
     (project / ".chalice").mkdir()
-    config = json.loads((API_DIR / ".chalice" / "config.json").read_text())
-    # The template supplies one least-privilege role: chalice's generated policy would be
-    # broad, and its source analysis cannot read app.py (it fails on the type annotations).
-    config["manage_iam_role"] = False
-    config["iam_role_arn"] = ROLE_PLACEHOLDER
+    config = packaging_config(json.loads((API_DIR / ".chalice" / "config.json").read_text()))
     (project / ".chalice" / "config.json").write_text(json.dumps(config, indent=2))
     (project / "requirements.txt").write_text(
         "# Empty on purpose: vendor/ holds the dependencies, built for the Lambda runtime.\n"
@@ -262,10 +267,30 @@ def build(
     out_dir.mkdir(parents=True, exist_ok=True)
     vendor = vendor_dependencies(API_DIR / "requirements.txt", runtime, cache_dir.resolve())
     project = stage_project(out_dir / "stage", vendor)
-    merge = merge_template(stage, site_origin)
-    merge_path = out_dir / "merge.json"
-    merge_path.write_text(json.dumps(merge, indent=2, sort_keys=True))
     packaged = out_dir / "chalice"
+    template = package(project, packaged, stage=stage, site_origin=site_origin, region=region)
+    finish_template(template, stage=stage, site_origin=site_origin, runtime=runtime)
+    zip_path = out_dir / "deployment.zip"
+    shutil.copy2(packaged / "deployment.zip", zip_path)
+    with zipfile.ZipFile(zip_path) as archive:
+        problems = compiled_file_problems(archive.namelist(), runtime)
+    if problems:
+        raise BuildError("the zip would not run on " + runtime + ":\n" + "\n".join(problems))
+    template_path = out_dir / "template.json"
+    template_path.write_text(json.dumps(template, indent=2, sort_keys=True) + "\n")
+    with contextlib.suppress(OSError):  # the stage is only kept for inspection
+        shutil.rmtree(out_dir / "stage")
+    return BuildResult(template_path, zip_path, template, stage, site_origin, runtime)
+
+
+def package(
+    project: Path, packaged: Path, *, stage: str, site_origin: str, region: str
+) -> dict[str, Any]:
+    """Run ``chalice package --merge-template`` on ``project`` into ``packaged``; returns the
+    merged template (before :func:`infra.template.finish_template`)."""
+    merge = merge_template(stage, site_origin)
+    merge_path = packaged.parent / f"{packaged.name}-merge.json"
+    merge_path.write_text(json.dumps(merge, indent=2, sort_keys=True))
     shutil.rmtree(packaged, ignore_errors=True)
     done = subprocess.run(
         [
@@ -296,15 +321,4 @@ def build(
         # would be fused with it. Ours must come out exactly as they went in.
         if "Type" in resource and template["Resources"].get(name) != resource:
             raise BuildError(f"chalice generated a resource named {name!r}: rename it in app.py")
-    finish_template(template, stage=stage, site_origin=site_origin, runtime=runtime)
-    zip_path = out_dir / "deployment.zip"
-    shutil.copy2(packaged / "deployment.zip", zip_path)
-    with zipfile.ZipFile(zip_path) as archive:
-        problems = compiled_file_problems(archive.namelist(), runtime)
-    if problems:
-        raise BuildError("the zip would not run on " + runtime + ":\n" + "\n".join(problems))
-    template_path = out_dir / "template.json"
-    template_path.write_text(json.dumps(template, indent=2, sort_keys=True) + "\n")
-    with contextlib.suppress(OSError):  # the stage is only kept for inspection
-        shutil.rmtree(out_dir / "stage")
-    return BuildResult(template_path, zip_path, template, stage, site_origin, runtime)
+    return template

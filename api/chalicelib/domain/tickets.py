@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 TYPES = ("complaint", "suggestion", "inquiry", "praise", "report")
@@ -23,6 +23,10 @@ STATUSES = (
 )
 OPEN_STATUSES = frozenset({"received", "acknowledged", "awaiting_info", "in_progress", "reopened"})
 LANGUAGES = ("en", "zh")
+
+
+def _iso(t: datetime) -> str:
+    return t.astimezone(UTC).isoformat(timespec="microseconds")
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,24 @@ class Ticket:
     consent_to_contact: bool = False
     assignee: str | None = None
     version: int = 1
+    # When the sweep (SLA warnings and breaches, auto-close) next needs to look at this ticket;
+    # None when nothing is pending. The due index is keyed on it.
+    due_at: datetime | None = None
+    first_response_at: datetime | None = None
+    resolved_at: datetime | None = None
+    closed_at: datetime | None = None
+    resolution: str | None = None
+    reason: str | None = None
+    merged_into: str | None = None
+    public_summary: str | None = None
+    escalated: bool = False
+    reopen_count: int = 0
+    resolution_round: int = 0
+    rated_round: int = 0
+    rating: int | None = None
+    paused_at: datetime | None = None
+    resume_status: str | None = None
+    event_seq: int = 0
     attributes: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -64,14 +86,11 @@ class Ticket:
         return self.status in OPEN_STATUSES
 
     @property
-    def next_deadline(self) -> datetime | None:
-        """The earliest deadline still running, or None once the ticket has left the open states.
-
-        The due index (DynamoDB GSI1, the SQLite ``tickets_due`` index) is keyed on this value.
-        """
-        if not self.is_open:
-            return None
-        return min(self.deadlines.first_response, self.deadlines.resolution)
+    def queue_sort_key(self) -> str:
+        """Order of staff queues: the next due time first; tickets with nothing due last."""
+        if self.due_at is not None:
+            return f"{_iso(self.due_at)}#{self.number}"
+        return f"~{_iso(self.updated_at)}#{self.number}"
 
     def replace(self, **changes: Any) -> Ticket:
         """A copy with ``changes`` applied (tickets are immutable values)."""

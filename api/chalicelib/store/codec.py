@@ -24,6 +24,14 @@ def parse_iso(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
+def _opt_iso(t: datetime | None) -> str | None:
+    return None if t is None else iso(t)
+
+
+def _opt_parse(text: str | None) -> datetime | None:
+    return None if text is None else parse_iso(text)
+
+
 def ticket_to_record(t: Ticket) -> dict[str, Any]:
     return {
         "number": t.number,
@@ -47,6 +55,22 @@ def ticket_to_record(t: Ticket) -> dict[str, Any]:
         "consent_to_contact": t.consent_to_contact,
         "assignee": t.assignee,
         "version": t.version,
+        "due_at": _opt_iso(t.due_at),
+        "first_response_at": _opt_iso(t.first_response_at),
+        "resolved_at": _opt_iso(t.resolved_at),
+        "closed_at": _opt_iso(t.closed_at),
+        "resolution": t.resolution,
+        "reason": t.reason,
+        "merged_into": t.merged_into,
+        "public_summary": t.public_summary,
+        "escalated": t.escalated,
+        "reopen_count": t.reopen_count,
+        "resolution_round": t.resolution_round,
+        "rated_round": t.rated_round,
+        "rating": t.rating,
+        "paused_at": _opt_iso(t.paused_at),
+        "resume_status": t.resume_status,
+        "event_seq": t.event_seq,
         "attributes": t.attributes,
     }
 
@@ -76,6 +100,22 @@ def ticket_from_record(r: dict[str, Any]) -> Ticket:
         consent_to_contact=bool(r.get("consent_to_contact", False)),
         assignee=r.get("assignee"),
         version=int(r["version"]),
+        due_at=_opt_parse(r.get("due_at")),
+        first_response_at=_opt_parse(r.get("first_response_at")),
+        resolved_at=_opt_parse(r.get("resolved_at")),
+        closed_at=_opt_parse(r.get("closed_at")),
+        resolution=r.get("resolution"),
+        reason=r.get("reason"),
+        merged_into=r.get("merged_into"),
+        public_summary=r.get("public_summary"),
+        escalated=bool(r.get("escalated", False)),
+        reopen_count=int(r.get("reopen_count", 0)),
+        resolution_round=int(r.get("resolution_round", 0)),
+        rated_round=int(r.get("rated_round", 0)),
+        rating=None if r.get("rating") is None else int(r["rating"]),
+        paused_at=_opt_parse(r.get("paused_at")),
+        resume_status=r.get("resume_status"),
+        event_seq=int(r.get("event_seq", 0)),
         attributes=dict(r.get("attributes") or {}),
     )
 
