@@ -11,13 +11,19 @@ Example::
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the repository root: infra/
+ROOT = Path(__file__).resolve().parent.parent
+VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
+# Run inside the project's virtual environment (chalice, pip) whichever python started us.
+if VENV_PYTHON.exists() and Path(sys.prefix).resolve() != (ROOT / ".venv").resolve():
+    os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), __file__, *sys.argv[1:]])
+sys.path.insert(0, str(ROOT))  # infra/ is imported from the repository root
 
-from infra.build import DEFAULT_OUT, DEFAULT_REGION, STAGES, BuildError, build
-from infra.template import PENDING_SITE_ORIGIN
+from infra.build import DEFAULT_OUT, DEFAULT_REGION, STAGES, BuildError, build  # noqa: E402
+from infra.template import PENDING_SITE_ORIGIN  # noqa: E402
 
 
 def main(argv: list[str] | None = None) -> int:

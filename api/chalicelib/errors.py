@@ -88,3 +88,9 @@ class IdempotencyExistsError(ClearloopError):
     """Another request already holds this idempotency key (the caller replays its record)."""
 
     code = "idempotency_exists"
+
+
+class StaleVersionError(ConflictError):
+    """The ticket changed since the caller read it (optimistic concurrency)."""
+
+    code = "stale_version"

@@ -104,11 +104,12 @@ def test_open_tickets_carry_due_and_queue_keys(dynamo_store: DynamoTicketStore) 
     dynamo_store.create_ticket(ticket, [])
 
     item = _raw_item(dynamo_store, keys.ticket_pk(n), keys.TICKET_SK)
-    deadline = codec.iso(min(ticket.deadlines.first_response, ticket.deadlines.resolution))
+    assert ticket.due_at is not None
+    due_at = codec.iso(ticket.due_at)
     assert item["GSI1PK"] == {"S": f"DUE#{keys.due_shard(n)}"}
-    assert item["GSI1SK"] == {"S": f"{deadline}#{n}"}
+    assert item["GSI1SK"] == {"S": f"{due_at}#{n}"}
     assert item["GSI2PK"] == {"S": "QUEUE#parks#acknowledged"}
-    assert item["GSI2SK"] == {"S": f"P1#{deadline}#{n}"}
+    assert item["GSI2SK"] == {"S": f"{due_at}#{n}"}
     assert "GSI3PK" not in item
 
     due = dynamo_store.client.query(
@@ -124,14 +125,17 @@ def test_open_tickets_carry_due_and_queue_keys(dynamo_store: DynamoTicketStore) 
 
 
 @pytest.mark.parametrize("status", CLOSED_STATUSES)
-def test_tickets_that_are_not_open_carry_no_index_keys(
+def test_tickets_with_nothing_due_leave_the_due_index(
     dynamo_store: DynamoTicketStore, status: str
 ) -> None:
     n = number(4)
-    dynamo_store.create_ticket(make_ticket(n, status=status), [make_event(n, 1, T0)])
+    dynamo_store.create_ticket(make_ticket(n, status=status, due_at=None), [make_event(n, 1, T0)])
 
     item = _raw_item(dynamo_store, keys.ticket_pk(n), keys.TICKET_SK)
-    assert not set(item) & set(keys.INDEX_KEY_ATTRIBUTES)
+    assert not {"GSI1PK", "GSI1SK", "GSI3PK", "GSI3SK"} & set(item)
+    # Every ticket stays in its department-and-status queue partition, nothing-due last.
+    assert item["GSI2PK"] == {"S": f"QUEUE#public-works#{status}"}
+    assert item["GSI2SK"]["S"].startswith("~")
     scan = dynamo_store.client.scan(TableName=dynamo_store.table_name, IndexName=keys.DUE_INDEX)
     assert scan["Items"] == []
 

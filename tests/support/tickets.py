@@ -49,6 +49,7 @@ def make_ticket(n: str, **changes: Any) -> Ticket:
         consent_to_contact=True,
         assignee="staff:42",
         version=1,
+        due_at=T0 + timedelta(days=1),
         attributes={
             "tags": ["light", "安全"],
             "score": 3,

@@ -27,7 +27,11 @@ class Permission(IntEnum):
     ADMINISTER = 3  # manage staff, canned responses
 
 
-ROLE_RANK = {"agent": Permission.WORK, "supervisor": Permission.SUPERVISE, "admin": Permission.ADMINISTER}
+ROLE_RANK = {
+    "agent": Permission.WORK,
+    "supervisor": Permission.SUPERVISE,
+    "admin": Permission.ADMINISTER,
+}
 
 
 def check_slug(value: str, field: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from chalicelib.domain.staff import CannedResponse, StaffMember, TokenRecord
 from chalicelib.domain.tickets import Deadlines, Event, Ticket
 from chalicelib.store.port import IdempotencyRecord
 
@@ -167,4 +168,70 @@ def idempotency_from_record(r: dict[str, Any]) -> IdempotencyRecord:
         response=dict(r["response"]),
         created_at=parse_iso(r["created_at"]),
         expires_at=parse_iso(r["expires_at"]),
+    )
+
+
+def staff_to_record(m: StaffMember) -> dict[str, Any]:
+    return {
+        "id": m.id,
+        "name": m.name,
+        "role": m.role,
+        "departments": list(m.departments),
+        "created_at": iso(m.created_at),
+        "active": m.active,
+    }
+
+
+def staff_from_record(r: dict[str, Any]) -> StaffMember:
+    return StaffMember(
+        id=r["id"],
+        name=r["name"],
+        role=r["role"],
+        departments=tuple(r["departments"]),
+        created_at=parse_iso(r["created_at"]),
+        active=bool(r["active"]),
+    )
+
+
+def token_to_record(t: TokenRecord) -> dict[str, Any]:
+    return {
+        "token_hash": t.token_hash,
+        "staff_id": t.staff_id,
+        "label": t.label,
+        "created_at": iso(t.created_at),
+        "expires_at": iso(t.expires_at),
+        "revoked_at": _opt_iso(t.revoked_at),
+        "last_used_at": _opt_iso(t.last_used_at),
+    }
+
+
+def token_from_record(r: dict[str, Any]) -> TokenRecord:
+    return TokenRecord(
+        token_hash=r["token_hash"],
+        staff_id=r["staff_id"],
+        label=r["label"],
+        created_at=parse_iso(r["created_at"]),
+        expires_at=parse_iso(r["expires_at"]),
+        revoked_at=_opt_parse(r.get("revoked_at")),
+        last_used_at=_opt_parse(r.get("last_used_at")),
+    )
+
+
+def canned_to_record(c: CannedResponse) -> dict[str, Any]:
+    return {
+        "id": c.id,
+        "title": c.title,
+        "text": c.text,
+        "category": c.category,
+        "created_at": iso(c.created_at),
+    }
+
+
+def canned_from_record(r: dict[str, Any]) -> CannedResponse:
+    return CannedResponse(
+        id=r["id"],
+        title=r["title"],
+        text=r["text"],
+        category=r.get("category"),
+        created_at=parse_iso(r["created_at"]),
     )

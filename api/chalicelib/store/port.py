@@ -14,8 +14,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from collections.abc import Sequence
 from typing import Any, Protocol
 
+from chalicelib.domain.staff import CannedResponse, StaffMember, TokenRecord
 from chalicelib.domain.tickets import Event, Ticket
 
 
@@ -44,6 +46,35 @@ class TicketView:
     events: list[Event]
 
 
+@dataclass(frozen=True)
+class TicketChange:
+    """A new state of a ticket, the version it replaces, and the events it appends."""
+
+    ticket: Ticket
+    expected_version: int
+    events: list[Event]
+
+
+@dataclass(frozen=True)
+class QueueQuery:
+    """Which tickets a staff queue shows. Empty ``statuses`` is not allowed: pass them all."""
+
+    departments: tuple[str, ...]
+    statuses: tuple[str, ...]
+    priority: str | None = None
+    assignee: str | None = None
+    due_before: datetime | None = None
+
+
+@dataclass(frozen=True)
+class QueuePage:
+    """One page of a queue in ``Ticket.queue_sort_key`` order; ``last_key`` is set when more
+    tickets may follow (pass it back as ``after``)."""
+
+    tickets: list[Ticket]
+    last_key: str | None
+
+
 class TicketStore(Protocol):
     """Use-case-level persistence for tickets."""
 
@@ -66,6 +97,54 @@ class TicketStore(Protocol):
 
     def get_idempotency(self, key_hash: str, now: datetime) -> IdempotencyRecord | None:
         """The unexpired record for ``key_hash``, or None."""
+        ...
+
+    def save_tickets(self, changes: Sequence[TicketChange]) -> None:
+        """Apply every change atomically: each stored ticket must still be at its expected version.
+
+        Each ``change.ticket.version`` must be ``change.expected_version + 1``. Raises
+        StaleVersionError when any stored version differs and NotFoundError when a ticket does
+        not exist; in both cases nothing is written. A merge saves both tickets in one call.
+        """
+        ...
+
+    def append_events(self, number: str, events: list[Event]) -> None:
+        """Append events (audit entries) without changing the ticket; NotFoundError if absent."""
+        ...
+
+    def list_queue(self, query: QueueQuery, after: str | None, limit: int) -> QueuePage:
+        """Tickets matching ``query`` whose sort key is after ``after``, at most ``limit``."""
+        ...
+
+    def list_due(self, before: datetime, limit: int) -> list[Ticket]:
+        """Tickets whose ``due_at`` is before ``before``, earliest first, at most ``limit``.
+
+        Reads only what is due (an index on ``due_at``), never the whole store.
+        """
+        ...
+
+    def put_staff(self, member: StaffMember) -> None:
+        """Create or replace a staff member."""
+        ...
+
+    def get_staff(self, staff_id: str) -> StaffMember | None: ...
+
+    def list_staff(self) -> list[StaffMember]: ...
+
+    def put_token(self, token: TokenRecord) -> None:
+        """Create or replace a token record (issue, revoke, last-used time)."""
+        ...
+
+    def get_token(self, token_hash: str) -> TokenRecord | None: ...
+
+    def list_tokens(self, staff_id: str) -> list[TokenRecord]: ...
+
+    def put_canned(self, canned: CannedResponse) -> None: ...
+
+    def list_canned(self) -> list[CannedResponse]: ...
+
+    def delete_canned(self, canned_id: str) -> bool:
+        """Delete a canned response; False when it did not exist."""
         ...
 
     def ping(self) -> None:

@@ -18,16 +18,29 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from chalicelib.domain.staff import CannedResponse, StaffMember, TokenRecord
 from chalicelib.domain.tickets import Event, Ticket
-from chalicelib.errors import IdempotencyExistsError, NumberTakenError, StoreUnavailableError
+from chalicelib.errors import (
+    IdempotencyExistsError,
+    NotFoundError,
+    NumberTakenError,
+    StaleVersionError,
+    StoreUnavailableError,
+)
 from chalicelib.store import codec
-from chalicelib.store.port import IdempotencyRecord, TicketView
+from chalicelib.store.port import (
+    IdempotencyRecord,
+    QueuePage,
+    QueueQuery,
+    TicketChange,
+    TicketView,
+)
 
 # Each entry upgrades the schema from version i to i + 1. Never edit a shipped entry: append.
 MIGRATIONS: tuple[str, ...] = (
@@ -59,6 +72,24 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX idempotency_expiry ON idempotency (expires_at);
     """,
+    # 2: staff, tokens, canned responses; queue order by the ticket's sort key.
+    """
+    ALTER TABLE tickets RENAME COLUMN next_deadline TO due_at;
+    ALTER TABLE tickets ADD COLUMN assignee TEXT;
+    ALTER TABLE tickets ADD COLUMN sort_key TEXT NOT NULL DEFAULT '';
+    UPDATE tickets SET sort_key = COALESCE(due_at, '~' || updated_at) || '#' || number;
+    DROP INDEX tickets_queue;
+    CREATE INDEX tickets_queue ON tickets (department, status, sort_key);
+    CREATE TABLE staff (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
+    CREATE TABLE tokens (
+        token_hash TEXT PRIMARY KEY,
+        staff_id TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        doc TEXT NOT NULL
+    );
+    CREATE INDEX tokens_staff ON tokens (staff_id, created_at);
+    CREATE TABLE canned (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
+    """,
 )
 
 _BUSY_TIMEOUT_MS = 5000
@@ -66,6 +97,29 @@ _BUSY_TIMEOUT_MS = 5000
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+def _ticket_row(ticket: Ticket, record: dict[str, Any]) -> tuple[Any, ...]:
+    return (
+        ticket.number,
+        ticket.status,
+        ticket.department,
+        ticket.priority,
+        record["submitted_at"],
+        record["updated_at"],
+        record["due_at"],
+        ticket.version,
+        ticket.assignee,
+        ticket.queue_sort_key,
+        _dumps(record),
+    )
+
+
+def _insert_events(conn: sqlite3.Connection, events: list[Event]) -> None:
+    conn.executemany(
+        "INSERT INTO events (number, seq, at, doc) VALUES (?, ?, ?, ?)",
+        [(e.number, e.seq, codec.iso(e.at), _dumps(codec.event_to_record(e))) for e in events],
+    )
 
 
 class SqliteStore:
@@ -210,26 +264,11 @@ class SqliteStore:
                     raise NumberTakenError(f"ticket number {ticket.number} exists")
                 conn.execute(
                     "INSERT INTO tickets (number, status, department, priority, submitted_at, "
-                    "updated_at, next_deadline, version, doc) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                    (
-                        ticket.number,
-                        ticket.status,
-                        ticket.department,
-                        ticket.priority,
-                        record["submitted_at"],
-                        record["updated_at"],
-                        codec.iso(ticket.next_deadline) if ticket.next_deadline else None,
-                        ticket.version,
-                        _dumps(record),
-                    ),
+                    "updated_at, due_at, version, assignee, sort_key, doc) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    _ticket_row(ticket, record),
                 )
-                conn.executemany(
-                    "INSERT INTO events (number, seq, at, doc) VALUES (?, ?, ?, ?)",
-                    [
-                        (e.number, e.seq, codec.iso(e.at), _dumps(codec.event_to_record(e)))
-                        for e in events
-                    ],
-                )
+                _insert_events(conn, events)
         except sqlite3.IntegrityError as e:
             raise NumberTakenError(f"ticket number {ticket.number} exists") from e
         except sqlite3.Error as e:
@@ -273,6 +312,152 @@ class SqliteStore:
             return None
         self._count(items_read=1)
         return codec.idempotency_from_record(json.loads(row[0]))
+
+    def save_tickets(self, changes: Sequence[TicketChange]) -> None:
+        """Compare-and-swap every ticket on its version, plus the events, in one transaction."""
+        for change in changes:
+            if change.ticket.version != change.expected_version + 1:
+                raise ValueError("ticket.version must be expected_version + 1")
+        try:
+            with self._write() as conn:
+                self._count(requests=1)
+                for change in changes:
+                    ticket = change.ticket
+                    row = conn.execute(
+                        "SELECT version FROM tickets WHERE number = ?", (ticket.number,)
+                    ).fetchone()
+                    if row is None:
+                        raise NotFoundError(f"No ticket {ticket.number} exists.")
+                    if row[0] != change.expected_version:
+                        raise StaleVersionError(
+                            f"Ticket {ticket.number} has changed (version {row[0]}, "
+                            f"you sent {change.expected_version}); reload it and try again."
+                        )
+                    record = codec.ticket_to_record(ticket)
+                    conn.execute(
+                        "UPDATE tickets SET number = ?, status = ?, department = ?, "
+                        "priority = ?, submitted_at = ?, updated_at = ?, due_at = ?, "
+                        "version = ?, assignee = ?, sort_key = ?, doc = ? WHERE number = ?",
+                        (*_ticket_row(ticket, record), ticket.number),
+                    )
+                    _insert_events(conn, change.events)
+        except sqlite3.Error as e:
+            raise StoreUnavailableError(f"cannot save the ticket: {e}") from e
+
+    def append_events(self, number: str, events: list[Event]) -> None:
+        """Append events to an existing ticket's timeline."""
+        try:
+            with self._write() as conn:
+                self._count(requests=1)
+                if (
+                    conn.execute("SELECT 1 FROM tickets WHERE number = ?", (number,)).fetchone()
+                    is None
+                ):
+                    raise NotFoundError(f"No ticket {number} exists.")
+                _insert_events(conn, events)
+        except sqlite3.Error as e:
+            raise StoreUnavailableError(f"cannot append events: {e}") from e
+
+    def list_queue(self, query: QueueQuery, after: str | None, limit: int) -> QueuePage:
+        """Served by the (department, status, sort_key) index."""
+        if not query.departments or not query.statuses:
+            return QueuePage([], None)
+        where = [
+            f"department IN ({','.join('?' * len(query.departments))})",
+            f"status IN ({','.join('?' * len(query.statuses))})",
+        ]
+        params: list[Any] = [*query.departments, *query.statuses]
+        if query.priority is not None:
+            where.append("priority = ?")
+            params.append(query.priority)
+        if query.assignee is not None:
+            where.append("assignee = ?")
+            params.append(query.assignee)
+        if query.due_before is not None:
+            where.append("due_at < ?")
+            params.append(codec.iso(query.due_before))
+        if after is not None:
+            where.append("sort_key > ?")
+            params.append(after)
+        sql = (
+            f"SELECT doc FROM tickets WHERE {' AND '.join(where)} "  # noqa: S608 - placeholders only
+            "ORDER BY sort_key LIMIT ?"
+        )
+        rows = self._read(sql, (*params, limit + 1))
+        tickets = [codec.ticket_from_record(json.loads(r[0])) for r in rows[:limit]]
+        last = tickets[-1].queue_sort_key if len(rows) > limit and tickets else None
+        return QueuePage(tickets, last)
+
+    def list_due(self, before: datetime, limit: int) -> list[Ticket]:
+        """Served by the partial index on ``due_at``."""
+        rows = self._read(
+            "SELECT doc FROM tickets WHERE due_at IS NOT NULL AND due_at < ? "
+            "ORDER BY due_at LIMIT ?",
+            (codec.iso(before), limit),
+        )
+        return [codec.ticket_from_record(json.loads(r[0])) for r in rows]
+
+    def _read(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
+        conn = self._connect()
+        try:
+            rows = conn.execute(sql, params).fetchall()
+        except sqlite3.Error as e:
+            raise StoreUnavailableError(f"cannot read: {e}") from e
+        self._count(requests=1, items_read=len(rows))
+        return rows
+
+    def _put(self, sql: str, params: tuple[Any, ...]) -> int:
+        try:
+            with self._write() as conn:
+                self._count(requests=1)
+                return conn.execute(sql, params).rowcount
+        except sqlite3.Error as e:
+            raise StoreUnavailableError(f"cannot write: {e}") from e
+
+    def put_staff(self, member: StaffMember) -> None:
+        self._put(
+            "INSERT OR REPLACE INTO staff (id, doc) VALUES (?, ?)",
+            (member.id, _dumps(codec.staff_to_record(member))),
+        )
+
+    def get_staff(self, staff_id: str) -> StaffMember | None:
+        rows = self._read("SELECT doc FROM staff WHERE id = ?", (staff_id,))
+        return codec.staff_from_record(json.loads(rows[0][0])) if rows else None
+
+    def list_staff(self) -> list[StaffMember]:
+        rows = self._read("SELECT doc FROM staff ORDER BY id", ())
+        return [codec.staff_from_record(json.loads(r[0])) for r in rows]
+
+    def put_token(self, token: TokenRecord) -> None:
+        record = codec.token_to_record(token)
+        self._put(
+            "INSERT OR REPLACE INTO tokens (token_hash, staff_id, created_at, doc) "
+            "VALUES (?, ?, ?, ?)",
+            (token.token_hash, token.staff_id, record["created_at"], _dumps(record)),
+        )
+
+    def get_token(self, token_hash: str) -> TokenRecord | None:
+        rows = self._read("SELECT doc FROM tokens WHERE token_hash = ?", (token_hash,))
+        return codec.token_from_record(json.loads(rows[0][0])) if rows else None
+
+    def list_tokens(self, staff_id: str) -> list[TokenRecord]:
+        rows = self._read(
+            "SELECT doc FROM tokens WHERE staff_id = ? ORDER BY created_at", (staff_id,)
+        )
+        return [codec.token_from_record(json.loads(r[0])) for r in rows]
+
+    def put_canned(self, canned: CannedResponse) -> None:
+        self._put(
+            "INSERT OR REPLACE INTO canned (id, doc) VALUES (?, ?)",
+            (canned.id, _dumps(codec.canned_to_record(canned))),
+        )
+
+    def list_canned(self) -> list[CannedResponse]:
+        rows = self._read("SELECT doc FROM canned ORDER BY id", ())
+        return [codec.canned_from_record(json.loads(r[0])) for r in rows]
+
+    def delete_canned(self, canned_id: str) -> bool:
+        return self._put("DELETE FROM canned WHERE id = ?", (canned_id,)) > 0
 
     def ping(self) -> None:
         """Raise StoreUnavailableError when the file cannot be read."""

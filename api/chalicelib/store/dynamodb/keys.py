@@ -7,13 +7,17 @@ Items (generic attribute names, ``ENTITY#id`` prefixes):
 | ticket | ``TICKET#<number>`` | ``TICKET`` |
 | event | ``TICKET#<number>`` | ``EVENT#<iso time>#<seq, 6 digits>`` |
 | idempotency | ``IDEM#<key hash>`` | ``IDEM`` |
+| staff member | ``STAFF#<id>`` | ``STAFF`` |
+| staff token | ``TOKEN#<token hash>`` | ``TOKEN`` |
+| canned response | ``CANNED#<id>`` | ``CANNED`` |
 
 Indexes are sparse: an item carries an index's keys only while it belongs in that view.
 
 | index | PK | SK | carried by |
 | --- | --- | --- | --- |
-| GSI1 due | ``DUE#<shard>`` | ``<next deadline>#<number>`` | open tickets |
-| GSI2 queue | ``QUEUE#<dept>#<status>`` | ``<priority>#<next deadline>#<number>`` | open tickets |
+| GSI1 due | ``DUE#<shard>`` | ``<due at>#<number>`` | tickets with something due |
+| GSI2 queue | ``QUEUE#<dept>#<status>`` | ``<due at or ~updated at>#<number>`` | every ticket |
+| GSI2 (overloaded) | ``STAFFLIST``, ``TOKENS#<staff>``, ``CANNEDLIST`` | id or time | staff, tokens |
 | GSI3 board | ``BOARD#<yyyy-mm>`` | ``<resolved at>#<number>`` | board items (none yet) |
 
 Access patterns (pattern -> key condition -> index):
@@ -23,9 +27,11 @@ Access patterns (pattern -> key condition -> index):
 | submit a ticket | one TransactWriteItems, see below | table |
 | look up a ticket and its timeline | ``PK = TICKET#<number>`` (one consistent Query) | table |
 | replay an idempotent request | ``PK = IDEM#<key hash> AND SK = IDEM`` (GetItem) | table |
-| open tickets due before T | ``GSI1PK = DUE#<s> AND GSI1SK < <iso T>``, each s in 0..7 | GSI1 |
-| a department's queue, one status | ``GSI2PK = QUEUE#<department>#<status>`` | GSI2 |
-| ... of one priority | ``... AND begins_with(GSI2SK, <priority>#)`` | GSI2 |
+| due before T (sweep, auto-close) | ``GSI1PK = DUE#<s> AND GSI1SK < <iso T>``, each s | GSI1 |
+| a staff queue page | ``GSI2PK = QUEUE#<d>#<status> AND GSI2SK > <cursor>``, merged | GSI2 |
+| save a staff change | TransactWriteItems: ticket Put if ``version = :expected``, events | table |
+| authenticate a token | GetItem ``TOKEN#<hash>`` | table |
+| list staff / tokens / canned | ``GSI2PK = STAFFLIST`` / ``TOKENS#<id>`` / ``CANNEDLIST`` | GSI2 |
 | the resolved-issue board, a month | ``GSI3PK = BOARD#<yyyy-mm>`` | GSI3 |
 
 Submitting puts the ticket and each event with ``attribute_not_exists(PK)`` and the idempotency
@@ -63,6 +69,8 @@ SEQ_DIGITS = 6
 TICKET_SK = "TICKET"
 EVENT_SK_PREFIX = "EVENT#"
 IDEMPOTENCY_SK = "IDEM"
+STAFF_LIST_PK = "STAFFLIST"
+CANNED_LIST_PK = "CANNEDLIST"
 
 
 def ticket_pk(number: str) -> str:
@@ -120,11 +128,6 @@ def queue_pk(department: str, status: str) -> str:
     return f"QUEUE#{department}#{status}"
 
 
-def queue_sk(priority: str, deadline: datetime, number: str) -> str:
-    """Queue sort key: priority first (``P1`` sorts first), then the next deadline."""
-    return f"{priority}#{iso(deadline)}#{number}"
-
-
 def board_pk(month: str) -> str:
     """Partition of the resolved-issue board for one month (``yyyy-mm``)."""
     return f"BOARD#{month}"
@@ -136,17 +139,47 @@ def board_sk(resolved_at: datetime, number: str) -> str:
 
 
 def ticket_index_keys(ticket: Ticket) -> dict[str, str]:
-    """The sparse index keys a ticket carries now: due and queue while open, otherwise none.
+    """The index keys a ticket carries now.
 
-    Both index on ``Ticket.next_deadline``, which is None once the ticket has left the open
-    states, so a closed ticket drops out of the sweep and the queues by losing its keys.
+    Due (GSI1) only while something is due (``Ticket.due_at``: SLA warnings and deadlines while
+    open, the auto-close time while resolved), so the sweep reads nothing else. Queue (GSI2)
+    always, in its department-and-status partition, ordered by ``Ticket.queue_sort_key``.
     """
-    deadline = ticket.next_deadline
-    if deadline is None:
-        return {}
-    return {
-        GSI1PK: due_pk(due_shard(ticket.number)),
-        GSI1SK: due_sk(deadline, ticket.number),
+    index = {
         GSI2PK: queue_pk(ticket.department, ticket.status),
-        GSI2SK: queue_sk(ticket.priority, deadline, ticket.number),
+        GSI2SK: ticket.queue_sort_key,
     }
+    if ticket.due_at is not None:
+        index[GSI1PK] = due_pk(due_shard(ticket.number))
+        index[GSI1SK] = due_sk(ticket.due_at, ticket.number)
+    return index
+
+
+def staff_key(staff_id: str) -> dict[str, str]:
+    """Primary key of a staff member."""
+    return {PK: f"STAFF#{staff_id}", SK: "STAFF"}
+
+
+def staff_list_keys(staff_id: str) -> dict[str, str]:
+    """GSI2 keys that list every staff member (index overloading: one small partition)."""
+    return {GSI2PK: STAFF_LIST_PK, GSI2SK: staff_id}
+
+
+def token_key(token_hash: str) -> dict[str, str]:
+    """Primary key of a staff token (looked up by the hash of the presented token)."""
+    return {PK: f"TOKEN#{token_hash}", SK: "TOKEN"}
+
+
+def token_list_keys(staff_id: str, created_at: datetime, token_hash: str) -> dict[str, str]:
+    """GSI2 keys that list one member's tokens, oldest first."""
+    return {GSI2PK: f"TOKENS#{staff_id}", GSI2SK: f"{iso(created_at)}#{token_hash}"}
+
+
+def canned_key(canned_id: str) -> dict[str, str]:
+    """Primary key of a canned response."""
+    return {PK: f"CANNED#{canned_id}", SK: "CANNED"}
+
+
+def canned_list_keys(canned_id: str) -> dict[str, str]:
+    """GSI2 keys that list every canned response."""
+    return {GSI2PK: CANNED_LIST_PK, GSI2SK: canned_id}

@@ -11,7 +11,7 @@ import functools
 import math
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import datetime
 from decimal import Decimal
@@ -20,12 +20,25 @@ from typing import TYPE_CHECKING, Any, Final
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
+from chalicelib.domain.staff import CannedResponse, StaffMember, TokenRecord
 from chalicelib.domain.tickets import Event, Ticket
-from chalicelib.errors import IdempotencyExistsError, NumberTakenError, StoreUnavailableError
+from chalicelib.errors import (
+    IdempotencyExistsError,
+    NotFoundError,
+    NumberTakenError,
+    StaleVersionError,
+    StoreUnavailableError,
+)
 from chalicelib.store import codec
 from chalicelib.store.dynamodb import keys
 from chalicelib.store.dynamodb.schema import TTL_ATTRIBUTE
-from chalicelib.store.port import IdempotencyRecord, TicketView
+from chalicelib.store.port import (
+    IdempotencyRecord,
+    QueuePage,
+    QueueQuery,
+    TicketChange,
+    TicketView,
+)
 
 if TYPE_CHECKING:
     from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -265,6 +278,272 @@ class DynamoTicketStore:
         if record.expires_at <= now:
             return None
         return record
+
+    def save_tickets(self, changes: Sequence[TicketChange]) -> None:
+        """One TransactWriteItems: each ticket Put only if its stored version is the expected one,
+        and every event Put only if absent."""
+        writes: list[TransactWriteItemTypeDef] = []
+        positions: list[tuple[int, TicketChange]] = []
+        for change in changes:
+            ticket = change.ticket
+            if ticket.version != change.expected_version + 1:
+                raise ValueError("ticket.version must be expected_version + 1")
+            positions.append((len(writes), change))
+            writes.append(
+                {
+                    "Put": {
+                        "TableName": self.table_name,
+                        "Item": _to_item(_ticket_item(ticket)),
+                        "ConditionExpression": "#version = :expected",
+                        "ExpressionAttributeNames": {"#version": "version"},
+                        "ExpressionAttributeValues": {
+                            ":expected": {"N": str(change.expected_version)}
+                        },
+                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                    }
+                }
+            )
+            writes.extend(self._event_puts(change.events))
+        try:
+            self._transact(writes)
+        except ClientError as e:
+            reasons = e.response.get("CancellationReasons", [])
+            for position, change in positions:
+                if position >= len(reasons):
+                    continue
+                reason = reasons[position]
+                if reason.get("Code") != "ConditionalCheckFailed":
+                    continue
+                number = change.ticket.number
+                if not reason.get("Item"):
+                    raise NotFoundError(f"No ticket {number} exists.") from e
+                stored = _from_item(reason["Item"]).get("version")
+                raise StaleVersionError(
+                    f"Ticket {number} has changed (version {stored}, "
+                    f"you sent {change.expected_version}); reload it and try again."
+                ) from e
+            raise
+
+    def append_events(self, number: str, events: list[Event]) -> None:
+        """Events Put only if absent, with a ConditionCheck that the ticket exists."""
+        for event in events:
+            if event.number != number:
+                raise ValueError(f"event of {event.number} given for {number}")
+        writes: list[TransactWriteItemTypeDef] = [
+            {
+                "ConditionCheck": {
+                    "TableName": self.table_name,
+                    "Key": _to_item(keys.ticket_key(number)),
+                    "ConditionExpression": "attribute_exists(#pk)",
+                    "ExpressionAttributeNames": {"#pk": keys.PK},
+                }
+            },
+            *self._event_puts(events),
+        ]
+        try:
+            self._transact(writes)
+        except ClientError as e:
+            codes = [r.get("Code", "None") for r in e.response.get("CancellationReasons", [])]
+            if codes and codes[0] == "ConditionalCheckFailed":
+                raise NotFoundError(f"No ticket {number} exists.") from e
+            raise
+
+    def _event_puts(self, events: list[Event]) -> list[TransactWriteItemTypeDef]:
+        return [
+            {
+                "Put": {
+                    "TableName": self.table_name,
+                    "Item": _to_item(_event_item(event)),
+                    "ConditionExpression": "attribute_not_exists(#pk)",
+                    "ExpressionAttributeNames": {"#pk": keys.PK},
+                }
+            }
+            for event in events
+        ]
+
+    def _transact(self, writes: list[TransactWriteItemTypeDef]) -> None:
+        """TransactWriteItems, retrying DynamoDB's transient cancellations (conflicts)."""
+        if len(writes) > _MAX_TRANSACTION_ITEMS:
+            raise ValueError(f"at most {_MAX_TRANSACTION_ITEMS} items per transaction")
+        for attempt in range(1, _CONFLICT_ATTEMPTS + 1):
+            try:
+                with self._driver_errors("TransactWriteItems"):
+                    self._count(requests=1)
+                    self.client.transact_write_items(TransactItems=writes)
+                return
+            except ClientError as e:
+                if _error_code(e) != "TransactionCanceledException":
+                    raise
+                codes = [r.get("Code", "None") for r in e.response.get("CancellationReasons", [])]
+                if "ConditionalCheckFailed" in codes or not _TRANSIENT_REASONS.intersection(codes):
+                    raise
+                if attempt == _CONFLICT_ATTEMPTS:
+                    raise StoreUnavailableError(
+                        f"DynamoDB TransactWriteItems kept being cancelled: {', '.join(codes)}"
+                    ) from e
+                time.sleep(_CONFLICT_BACKOFF_SECONDS * attempt)
+
+    def _query_all(self, params: dict[str, Any], want: int | None = None) -> list[dict[str, Any]]:
+        """Run a Query (following pages) until ``want`` items matched or the range is exhausted."""
+        items: list[dict[str, Any]] = []
+        start: dict[str, Any] | None = None
+        while True:
+            call = dict(params, TableName=self.table_name)
+            if start is not None:
+                call["ExclusiveStartKey"] = start
+            with self._driver_errors("Query"):
+                self._count(requests=1)
+                page = self.client.query(**call)
+            self._count(items_read=page.get("ScannedCount", page.get("Count", 0)))
+            items.extend(_from_item(raw) for raw in page.get("Items", []))
+            start = page.get("LastEvaluatedKey")
+            if not start or (want is not None and len(items) >= want):
+                return items
+
+    def list_queue(self, query: QueueQuery, after: str | None, limit: int) -> QueuePage:
+        """One GSI2 query per (department, status) partition, from ``after`` on, merged in order.
+
+        Every partition shares the same sort key (``Ticket.queue_sort_key``), so one position
+        ``after`` resumes all of them.
+        """
+        names = {"#pk": keys.GSI2PK, "#sk": keys.GSI2SK}
+        filters, values = [], {}
+        if query.priority is not None:
+            filters.append("#priority = :priority")
+            names["#priority"] = "priority"
+            values[":priority"] = {"S": query.priority}
+        if query.assignee is not None:
+            filters.append("#assignee = :assignee")
+            names["#assignee"] = "assignee"
+            values[":assignee"] = {"S": query.assignee}
+        if query.due_before is not None:
+            filters.append("#due_at < :due_before")
+            names["#due_at"] = "due_at"
+            values[":due_before"] = {"S": codec.iso(query.due_before)}
+        found: list[dict[str, Any]] = []
+        for department in query.departments:
+            for status in query.statuses:
+                condition = "#pk = :pk" + (" AND #sk > :after" if after is not None else "")
+                params: dict[str, Any] = {
+                    "IndexName": keys.QUEUE_INDEX,
+                    "KeyConditionExpression": condition,
+                    "ExpressionAttributeNames": dict(names),
+                    "ExpressionAttributeValues": {
+                        ":pk": {"S": keys.queue_pk(department, status)},
+                        **values,
+                        **({":after": {"S": after}} if after is not None else {}),
+                    },
+                    "Limit": limit + 1,
+                }
+                if filters:
+                    params["FilterExpression"] = " AND ".join(filters)
+                found.extend(self._query_all(params, want=limit + 1)[: limit + 1])
+        found.sort(key=lambda item: str(item[keys.GSI2SK]))
+        tickets = [codec.ticket_from_record(item) for item in found[:limit]]
+        last = tickets[-1].queue_sort_key if len(found) > limit and tickets else None
+        return QueuePage(tickets, last)
+
+    def list_due(self, before: datetime, limit: int) -> list[Ticket]:
+        """One GSI1 query per shard for keys before ``before``, merged by due time."""
+        found: list[dict[str, Any]] = []
+        for shard in range(keys.DUE_SHARDS):
+            params = {
+                "IndexName": keys.DUE_INDEX,
+                "KeyConditionExpression": "#pk = :pk AND #sk < :bound",
+                "ExpressionAttributeNames": {"#pk": keys.GSI1PK, "#sk": keys.GSI1SK},
+                "ExpressionAttributeValues": {
+                    ":pk": {"S": keys.due_pk(shard)},
+                    ":bound": {"S": keys.due_before_bound(before)},
+                },
+                "Limit": limit,
+            }
+            found.extend(self._query_all(params, want=limit)[:limit])
+        found.sort(key=lambda item: str(item[keys.GSI1SK]))
+        return [codec.ticket_from_record(item) for item in found[:limit]]
+
+    def _put_item(self, item: dict[str, Any]) -> None:
+        with self._driver_errors("PutItem"):
+            self._count(requests=1)
+            self.client.put_item(TableName=self.table_name, Item=_to_item(item))
+
+    def _get_item(self, key: dict[str, str]) -> dict[str, Any] | None:
+        with self._driver_errors("GetItem"):
+            self._count(requests=1)
+            response = self.client.get_item(
+                TableName=self.table_name, Key=_to_item(key), ConsistentRead=True
+            )
+        raw = response.get("Item")
+        if raw is None:
+            return None
+        self._count(items_read=1)
+        return _from_item(raw)
+
+    def _list_gsi2(self, partition: str) -> list[dict[str, Any]]:
+        return self._query_all(
+            {
+                "IndexName": keys.QUEUE_INDEX,
+                "KeyConditionExpression": "#pk = :pk",
+                "ExpressionAttributeNames": {"#pk": keys.GSI2PK},
+                "ExpressionAttributeValues": {":pk": {"S": partition}},
+            }
+        )
+
+    def put_staff(self, member: StaffMember) -> None:
+        self._put_item(
+            {
+                **keys.staff_key(member.id),
+                **keys.staff_list_keys(member.id),
+                "entity": "staff",
+                **codec.staff_to_record(member),
+            }
+        )
+
+    def get_staff(self, staff_id: str) -> StaffMember | None:
+        item = self._get_item(keys.staff_key(staff_id))
+        return None if item is None else codec.staff_from_record(item)
+
+    def list_staff(self) -> list[StaffMember]:
+        return [codec.staff_from_record(i) for i in self._list_gsi2(keys.STAFF_LIST_PK)]
+
+    def put_token(self, token: TokenRecord) -> None:
+        self._put_item(
+            {
+                **keys.token_key(token.token_hash),
+                **keys.token_list_keys(token.staff_id, token.created_at, token.token_hash),
+                "entity": "token",
+                **codec.token_to_record(token),
+            }
+        )
+
+    def get_token(self, token_hash: str) -> TokenRecord | None:
+        item = self._get_item(keys.token_key(token_hash))
+        return None if item is None else codec.token_from_record(item)
+
+    def list_tokens(self, staff_id: str) -> list[TokenRecord]:
+        return [codec.token_from_record(i) for i in self._list_gsi2(f"TOKENS#{staff_id}")]
+
+    def put_canned(self, canned: CannedResponse) -> None:
+        self._put_item(
+            {
+                **keys.canned_key(canned.id),
+                **keys.canned_list_keys(canned.id),
+                "entity": "canned",
+                **codec.canned_to_record(canned),
+            }
+        )
+
+    def list_canned(self) -> list[CannedResponse]:
+        return [codec.canned_from_record(i) for i in self._list_gsi2(keys.CANNED_LIST_PK)]
+
+    def delete_canned(self, canned_id: str) -> bool:
+        with self._driver_errors("DeleteItem"):
+            self._count(requests=1)
+            response = self.client.delete_item(
+                TableName=self.table_name,
+                Key=_to_item(keys.canned_key(canned_id)),
+                ReturnValues="ALL_OLD",
+            )
+        return bool(response.get("Attributes"))
 
     def ping(self) -> None:
         """Read one absent key: raises StoreUnavailableError when the table cannot be read."""
