@@ -17,7 +17,11 @@
 | CLEARLOOP_POLICY_FILE | (bundled) | SLA policy JSON |
 | CLEARLOOP_CATEGORIES_FILE | (bundled) | category taxonomy JSON |
 | CLEARLOOP_RULES_FILE | (bundled) | keyword and routing rules JSON |
+| CLEARLOOP_DEPARTMENTS_FILE | (bundled) | departments and their notification addresses |
 | CLEARLOOP_IDEMPOTENCY_HOURS | 24 | how long an Idempotency-Key is remembered |
+| CLEARLOOP_AUTOCLOSE_DAYS | 14 | a resolved ticket nobody reopens closes after this many days |
+| CLEARLOOP_CONTACT_RETENTION_DAYS | 365 | contact details are erased this long after a ticket closes |
+| CLEARLOOP_OUTBOX_FILE | <data dir>/outbox.jsonl | where the local notifier writes messages |
 | AWS_REGION / AWS_DEFAULT_REGION | us-east-1 | region for AWS clients |
 """
 
@@ -55,6 +59,10 @@ class Settings:
     categories_file: Path
     rules_file: Path
     idempotency_hours: int
+    departments_file: Path = _BUNDLED / "departments.json"
+    autoclose_days: int = 14
+    contact_retention_days: int = 365
+    outbox_file: Path = Path(".local/outbox.jsonl")
     mac_key_id: str | None = None
 
     @classmethod
@@ -76,12 +84,17 @@ class Settings:
         prefix = get("CLEARLOOP_NUMBER_PREFIX", "FB").upper()
         if not (1 <= len(prefix) <= 6 and prefix.isascii() and prefix.isalpha()):
             raise SettingsError("CLEARLOOP_NUMBER_PREFIX must be 1 to 6 ASCII letters")
-        try:
-            idem_hours = int(get("CLEARLOOP_IDEMPOTENCY_HOURS", "24"))
-        except ValueError:
-            raise SettingsError("CLEARLOOP_IDEMPOTENCY_HOURS must be a whole number") from None
-        if idem_hours < 1:
-            raise SettingsError("CLEARLOOP_IDEMPOTENCY_HOURS must be at least 1")
+
+        def whole(name: str, default: int, minimum: int) -> int:
+            try:
+                value = int(get(name, str(default)))
+            except ValueError:
+                raise SettingsError(f"{name} must be a whole number") from None
+            if value < minimum:
+                raise SettingsError(f"{name} must be at least {minimum}")
+            return value
+
+        idem_hours = whole("CLEARLOOP_IDEMPOTENCY_HOURS", 24, 1)
         return cls(
             stage=stage,
             store=store,
@@ -101,5 +114,11 @@ class Settings:
             ),
             rules_file=Path(get("CLEARLOOP_RULES_FILE", str(_BUNDLED / "rules.json"))),
             idempotency_hours=idem_hours,
+            departments_file=Path(
+                get("CLEARLOOP_DEPARTMENTS_FILE", str(_BUNDLED / "departments.json"))
+            ),
+            autoclose_days=whole("CLEARLOOP_AUTOCLOSE_DAYS", 14, 1),
+            contact_retention_days=whole("CLEARLOOP_CONTACT_RETENTION_DAYS", 365, 1),
+            outbox_file=Path(get("CLEARLOOP_OUTBOX_FILE", str(data_dir / "outbox.jsonl"))),
             mac_key_id=e.get("CLEARLOOP_MAC_KEY_ID") or None,
         )

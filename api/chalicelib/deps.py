@@ -16,11 +16,18 @@ from typing import Any, TypeVar, cast
 from chalicelib.config import Settings
 from chalicelib.crypto.port import ContactCipher, Keyring
 from chalicelib.domain.categories import Taxonomy, load_taxonomy
+from chalicelib.domain.departments import Directory, load_directory
 from chalicelib.domain.sla import Policy, load_policy_file
+from chalicelib.domain.sla_state import Timers
 from chalicelib.domain.triage import Rules, load_rules
 from chalicelib.services.lookup import LookupService
 from chalicelib.services.ports import Clock, RandomSource, SystemClock, SystemRandom
+from chalicelib.notify.port import Notifier
+from chalicelib.services.staff_access import StaffAccessService
 from chalicelib.services.submission import SubmissionService
+from chalicelib.services.submitter import SubmitterService
+from chalicelib.services.sweep import SweepService
+from chalicelib.services.ticket_work import TicketWorkService
 from chalicelib.store.port import TicketStore
 
 T = TypeVar("T")
@@ -136,6 +143,71 @@ def keyring() -> Keyring:
     return _cached("keyring", _build_keyring)
 
 
+def directory() -> Directory:
+    def build() -> Directory:
+        required = {c.department for c in taxonomy().by_code.values()}
+        required |= {r.department for r in rules().routes}
+        return load_directory(_load_json(settings().departments_file), required)
+
+    return _cached("directory", build)
+
+
+def timers() -> Timers:
+    s = settings()
+    return _cached(
+        "timers",
+        lambda: Timers(
+            autoclose_after=timedelta(days=s.autoclose_days),
+            contact_retention=timedelta(days=s.contact_retention_days),
+        ),
+    )
+
+
+def _build_notifier() -> Notifier:
+    from chalicelib.notify.outbox import OutboxNotifier
+
+    return OutboxNotifier(settings().outbox_file)
+
+
+def notifier() -> Notifier:
+    return _cached("notifier", _build_notifier)
+
+
+def staff_access_service() -> StaffAccessService:
+    return _cached("staff_access", lambda: StaffAccessService(store(), clock(), random()))
+
+
+def ticket_work_service() -> TicketWorkService:
+    return _cached(
+        "ticket_work",
+        lambda: TicketWorkService(
+            store=store(),
+            cipher=cipher(),
+            keyring=keyring(),
+            clock=clock(),
+            taxonomy=taxonomy(),
+            policy=policy(),
+            number_prefix=settings().number_prefix,
+            timers=timers(),
+            departments=directory().ids,
+        ),
+    )
+
+
+def submitter_service() -> SubmitterService:
+    return _cached(
+        "submitter",
+        lambda: SubmitterService(store(), lookup_service(), clock(), policy(), timers()),
+    )
+
+
+def sweep_service() -> SweepService:
+    return _cached(
+        "sweep",
+        lambda: SweepService(store(), clock(), policy(), timers(), notifier(), directory()),
+    )
+
+
 def submission_service() -> SubmissionService:
     def build() -> SubmissionService:
         s = settings()
@@ -150,6 +222,7 @@ def submission_service() -> SubmissionService:
             policy=policy(),
             number_prefix=s.number_prefix,
             idempotency_ttl=timedelta(hours=s.idempotency_hours),
+            timers=timers(),
         )
 
     return _cached("submission_service", build)

@@ -49,7 +49,7 @@ from chalicelib.errors import StoreUnavailableError
 if TYPE_CHECKING:
     from mypy_boto3_kms.client import KMSClient
 
-TOKEN_VERSION: Final = "k1"
+ENVELOPE_VERSION: Final = "k1"
 CONTEXT_KEY: Final = "ticket"
 _NONCE_BYTES: Final = 12
 _MAC_ALGORITHM: Final = "HMAC_SHA_256"
@@ -149,7 +149,7 @@ class KmsEnvelopeCipher:
             )
         nonce = os.urandom(_NONCE_BYTES)
         sealed = AESGCM(response["Plaintext"]).encrypt(nonce, plaintext, context.encode("utf-8"))
-        return f"{TOKEN_VERSION}.{_b64(response['CiphertextBlob'])}.{_b64(nonce + sealed)}"
+        return f"{ENVELOPE_VERSION}.{_b64(response['CiphertextBlob'])}.{_b64(nonce + sealed)}"
 
     def decrypt(self, token: str, context: str) -> bytes:
         try:
@@ -157,7 +157,7 @@ class KmsEnvelopeCipher:
             wrapped, sealed = _unb64(wrapped_text), _unb64(sealed_text)
         except (ValueError, binascii.Error) as e:
             raise DecryptionError("contact details cannot be decrypted: malformed token") from e
-        if version != TOKEN_VERSION:
+        if version != ENVELOPE_VERSION:
             raise DecryptionError(f"unknown envelope version {version!r}")
         try:
             with _kms_unavailable_is_retryable():

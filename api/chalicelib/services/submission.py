@@ -19,6 +19,7 @@ from chalicelib.domain import numbers
 from chalicelib.domain.categories import Taxonomy
 from chalicelib.domain.feedback import Contact, Submission, parse_submission
 from chalicelib.domain.sla import Policy, compute_deadlines
+from chalicelib.domain.sla_state import Timers, next_due
 from chalicelib.domain.tickets import Event, Ticket
 from chalicelib.domain.triage import Rules, triage
 from chalicelib.errors import (
@@ -84,6 +85,7 @@ class SubmissionService:
         policy: Policy,
         number_prefix: str,
         idempotency_ttl: timedelta,
+        timers: Timers,
     ) -> None:
         self._store = store
         self._cipher = cipher
@@ -95,6 +97,7 @@ class SubmissionService:
         self._policy = policy
         self._prefix = number_prefix
         self._idem_ttl = idempotency_ttl
+        self._timers = timers
 
     def submit(
         self,
@@ -102,6 +105,7 @@ class SubmissionService:
         idempotency_key: str | None = None,
         *,
         channel: str = "web",
+        actor: tuple[str, str] | None = None,
     ) -> SubmissionResult:
         """Validate and store a submission; replay the first response for a retried request."""
         submission = parse_submission(payload, self._taxonomy)
@@ -119,7 +123,7 @@ class SubmissionService:
                 self._random.token_bytes(numbers.RANDOM_BYTES_FOR_NUMBER), self._prefix
             )
             key = self._private_key(key_hash, number)
-            ticket, events = self._build(submission, number, key, now, channel)
+            ticket, events = self._build(submission, number, key, now, channel, actor)
             body = {
                 "number": number,
                 "status": ticket.status,
@@ -169,7 +173,13 @@ class SubmissionService:
         return SubmissionResult({**record.response, "key": key}, replayed=True)
 
     def _build(
-        self, s: Submission, number: str, key: str, now: datetime, channel: str
+        self,
+        s: Submission,
+        number: str,
+        key: str,
+        now: datetime,
+        channel: str,
+        actor: tuple[str, str] | None,
     ) -> tuple[Ticket, list[Event]]:
         decision = triage(
             s.type, s.category, f"{s.subject}\n{s.description}", self._taxonomy, self._rules
@@ -197,7 +207,10 @@ class SubmissionService:
             consent_to_publish=s.consent_to_publish,
             contact_ciphertext=contact_token,
             consent_to_contact=bool(s.contact and s.contact.consent_to_contact),
+            event_seq=2 if decision.priority_rule or decision.route_rule else 1,
         )
+        ticket = ticket.replace(due_at=next_due(ticket, self._policy, self._timers))
+        who, label = actor or ("submitter", "submitter")
         events = [
             Event(
                 number=number,
@@ -205,8 +218,8 @@ class SubmissionService:
                 at=now,
                 kind="submitted",
                 public=True,
-                actor="submitter" if channel in ("web", "open311") else "intake",
-                actor_label="submitter",
+                actor=who,
+                actor_label=label,
                 text="Feedback received.",
                 data={"channel": channel},
             )

@@ -12,9 +12,9 @@ Example::
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from collections.abc import Sequence
 from typing import Any, Protocol
 
 from chalicelib.domain.staff import CannedResponse, StaffMember, TokenRecord

@@ -1,0 +1,253 @@
+"""SLA state of one ticket: which targets are met, due soon or breached, and what is due next.
+
+The state lives in ``ticket.attributes["sla"]``::
+
+    {"first_response": {"state": "ok" | "due_soon" | "met" | "breached",
+                        "warned_at": iso | None, "breached_at": iso | None, "met_at": iso | None},
+     "resolution": {...},
+     "pauses": [[start iso, end iso], ...]}
+
+A breach is history: once ``breached_at`` is set it is never cleared, and meeting the target
+later records ``met_at`` beside it (the state stays ``breached``). Time in ``awaiting_info`` is
+added to every deadline not yet met when the clock resumes, measured on the priority's clock.
+
+Rule for priority changes (documented in the how-it-works page): deadlines are recomputed from
+the submission time with the new priority's targets, then extended by every pause so far;
+targets already met stay met, and breaches stay recorded.
+
+Example::
+
+    >>> # ticket submitted Monday 09:00, P2: warning at 80 % of 2 business hours
+    >>> # evaluate(ticket, now=Monday 10:40, policy) -> due_soon on first_response
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from chalicelib.domain.sla import (
+    Policy,
+    add_clock_time,
+    compute_deadlines,
+    elapsed,
+    warning_time,
+)
+from chalicelib.domain.tickets import OPEN_STATUSES, Deadlines, Ticket
+
+KINDS = ("first_response", "resolution")
+
+
+@dataclass(frozen=True)
+class SlaAlert:
+    """Something the sweep must announce: a target became due soon or was breached."""
+
+    number: str
+    kind: str  # first_response | resolution
+    alert: str  # due_soon | breached
+    deadline: datetime
+
+
+def _iso(t: datetime) -> str:
+    return t.isoformat()
+
+
+def _parse(text: str | None) -> datetime | None:
+    return None if text is None else datetime.fromisoformat(text)
+
+
+def sla_of(ticket: Ticket) -> dict[str, Any]:
+    """A fresh copy of the ticket's SLA state, with defaults filled in."""
+    raw = ticket.attributes.get("sla") or {}
+    state: dict[str, Any] = {"pauses": [list(p) for p in raw.get("pauses", [])]}
+    for kind in KINDS:
+        entry = dict(raw.get(kind) or {})
+        entry.setdefault("state", "ok")
+        for key in ("warned_at", "breached_at", "met_at"):
+            entry.setdefault(key, None)
+        state[kind] = entry
+    return state
+
+
+def with_sla(ticket: Ticket, state: dict[str, Any]) -> Ticket:
+    return ticket.replace(attributes={**ticket.attributes, "sla": state})
+
+
+def deadline_of(ticket: Ticket, kind: str) -> datetime:
+    return (
+        ticket.deadlines.first_response if kind == "first_response" else ticket.deadlines.resolution
+    )
+
+
+def mark_met(ticket: Ticket, kind: str, at: datetime) -> Ticket:
+    """Record that ``kind`` was met at ``at`` (a breach stays recorded beside it)."""
+    state = sla_of(ticket)
+    entry = state[kind]
+    if entry["met_at"] is None:
+        entry["met_at"] = _iso(at)
+        if entry["state"] != "breached":
+            entry["state"] = "met"
+    return with_sla(ticket, state)
+
+
+def restart_resolution(ticket: Ticket, at: datetime, policy: Policy) -> Ticket:
+    """A reopened ticket gets a fresh resolution window from ``at``; earlier rounds stay in
+    ``attributes["sla_history"]``."""
+    target = policy.targets[ticket.priority]
+    state = sla_of(ticket)
+    history = [*ticket.attributes.get("sla_history", []), {"resolution": state["resolution"]}]
+    state["resolution"] = {"state": "ok", "warned_at": None, "breached_at": None, "met_at": None}
+    deadline = add_clock_time(at, target.resolution, target.clock, policy.calendar)
+    t = ticket.replace(
+        deadlines=Deadlines(ticket.deadlines.first_response, deadline),
+        attributes={**ticket.attributes, "sla": state, "sla_history": history},
+    )
+    return t
+
+
+def pause(ticket: Ticket, at: datetime) -> Ticket:
+    return ticket.replace(paused_at=at)
+
+
+def resume(ticket: Ticket, at: datetime, policy: Policy) -> Ticket:
+    """End a pause: every unmet deadline moves later by the paused time on the ticket's clock."""
+    if ticket.paused_at is None:
+        return ticket
+    target = policy.targets[ticket.priority]
+    paused = elapsed(ticket.paused_at, at, target.clock, policy.calendar)
+    state = sla_of(ticket)
+    state["pauses"].append([_iso(ticket.paused_at), _iso(at)])
+    moved = {}
+    for kind in KINDS:
+        deadline = deadline_of(ticket, kind)
+        if state[kind]["met_at"] is None and state[kind]["breached_at"] is None:
+            deadline = add_clock_time(deadline, paused, target.clock, policy.calendar)
+        moved[kind] = deadline
+    return ticket.replace(
+        paused_at=None,
+        deadlines=Deadlines(moved["first_response"], moved["resolution"]),
+        attributes={**ticket.attributes, "sla": state},
+    )
+
+
+def recompute_for_priority(ticket: Ticket, priority: str, policy: Policy) -> Ticket:
+    """Deadlines for a new priority: from submission with its targets, plus every pause."""
+    fresh = compute_deadlines(ticket.submitted_at, priority, policy)
+    target = policy.targets[priority]
+    state = sla_of(ticket)
+    extra = {kind: timedelta(0) for kind in KINDS}
+    for start, end in state["pauses"]:
+        d = elapsed(
+            datetime.fromisoformat(start),
+            datetime.fromisoformat(end),
+            target.clock,
+            policy.calendar,
+        )
+        for kind in KINDS:
+            extra[kind] += d
+    moved = {}
+    for kind in KINDS:
+        old = deadline_of(ticket, kind)
+        if state[kind]["met_at"] is not None or state[kind]["breached_at"] is not None:
+            moved[kind] = old  # settled targets keep the deadline they were judged against
+        else:
+            base = fresh.first_response if kind == "first_response" else fresh.resolution
+            moved[kind] = add_clock_time(base, extra[kind], target.clock, policy.calendar)
+            if state[kind]["state"] == "due_soon":
+                state[kind]["state"] = "ok"  # re-judged against the new window
+                state[kind]["warned_at"] = None
+    return ticket.replace(
+        priority=priority,
+        deadlines=Deadlines(moved["first_response"], moved["resolution"]),
+        attributes={**ticket.attributes, "sla": state},
+    )
+
+
+def _warning(ticket: Ticket, kind: str, policy: Policy) -> datetime:
+    target = policy.targets[ticket.priority]
+    return warning_time(
+        ticket.submitted_at,
+        deadline_of(ticket, kind),
+        target.clock,
+        policy.calendar,
+        policy.due_soon_fraction,
+    )
+
+
+def evaluate(ticket: Ticket, now: datetime, policy: Policy) -> tuple[Ticket, list[SlaAlert]]:
+    """Advance the SLA state to ``now``; return the new ticket and the alerts to announce.
+
+    Paused or closed tickets are left alone. Idempotent: evaluating again at the same or an
+    earlier time returns no alerts.
+    """
+    if ticket.status not in OPEN_STATUSES or ticket.paused_at is not None:
+        return ticket, []
+    state = sla_of(ticket)
+    alerts = []
+    for kind in KINDS:
+        entry = state[kind]
+        if entry["met_at"] is not None or entry["state"] == "breached":
+            continue
+        deadline = deadline_of(ticket, kind)
+        if now >= deadline:
+            entry["state"] = "breached"
+            entry["breached_at"] = _iso(deadline)
+            alerts.append(SlaAlert(ticket.number, kind, "breached", deadline))
+        elif entry["state"] == "ok" and now >= _warning(ticket, kind, policy):
+            entry["state"] = "due_soon"
+            entry["warned_at"] = _iso(now)
+            alerts.append(SlaAlert(ticket.number, kind, "due_soon", deadline))
+    return with_sla(ticket, state), alerts
+
+
+@dataclass(frozen=True)
+class Timers:
+    """How long a resolved ticket waits for a rating before it closes itself, and how long
+    contact details are kept after a ticket is finished."""
+
+    autoclose_after: timedelta
+    contact_retention: timedelta
+
+
+FINISHED = frozenset({"closed", "rejected", "merged"})
+
+
+def next_due(ticket: Ticket, policy: Policy, timers: Timers) -> datetime | None:
+    """When the sweep next needs this ticket: an SLA warning or deadline while open, the
+    auto-close time while resolved, the contact purge time once finished."""
+    if ticket.status == "resolved" and ticket.resolved_at is not None:
+        return ticket.resolved_at + timers.autoclose_after
+    if ticket.status in FINISHED:
+        if ticket.contact_ciphertext is None:
+            return None
+        return (ticket.closed_at or ticket.updated_at) + timers.contact_retention
+    if ticket.status not in OPEN_STATUSES or ticket.paused_at is not None:
+        return None
+    state = sla_of(ticket)
+    candidates = []
+    for kind in KINDS:
+        entry = state[kind]
+        if entry["met_at"] is not None or entry["state"] == "breached":
+            continue
+        if entry["state"] == "ok":
+            candidates.append(_warning(ticket, kind, policy))
+        else:
+            candidates.append(deadline_of(ticket, kind))
+    return min(candidates) if candidates else None
+
+
+def public_sla(ticket: Ticket) -> dict[str, Any]:
+    """The SLA state as shown in status and staff views."""
+    state = sla_of(ticket)
+    out = {}
+    for kind in KINDS:
+        e = state[kind]
+        out[kind] = {
+            "deadline": deadline_of(ticket, kind),
+            "state": e["state"],
+            "met_at": _parse(e["met_at"]),
+            "breached_at": _parse(e["breached_at"]),
+        }
+    out_paused = ticket.paused_at is not None
+    return {"paused": out_paused, **out}
