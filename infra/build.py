@@ -178,7 +178,8 @@ def vendor_dependencies(requirements: Path, runtime: str, cache_dir: Path) -> Pa
             "-c",
             str(constraints_file),
         ]
-        done = subprocess.run(command, capture_output=True, text=True, check=False)
+        # Fixed argv (this interpreter's pip), no shell.
+        done = subprocess.run(command, capture_output=True, text=True, check=False)  # noqa: S603
         if done.returncode != 0:
             raise BuildError(
                 f"pip could not install {requirements.name} for {runtime} on Linux x86_64 "
@@ -292,7 +293,7 @@ def package(
     merge_path = packaged.parent / f"{packaged.name}-merge.json"
     merge_path.write_text(json.dumps(merge, indent=2, sort_keys=True))
     shutil.rmtree(packaged, ignore_errors=True)
-    done = subprocess.run(
+    done = subprocess.run(  # noqa: S603 - fixed argv (chalice beside this interpreter), no shell
         [
             _chalice(),
             "--project-dir",

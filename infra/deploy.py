@@ -176,10 +176,38 @@ def _failure_events(cfn: Any, stack: str, limit: int = 10) -> str:
     return "\n".join(failed[:limit]) or "  (no failed resource events)"
 
 
+def stack_parameters(cfn: Any, stack: str, given: Mapping[str, str | None]) -> list[dict[str, Any]]:
+    """Change-set parameters: the values given, and for the others the stack's current value
+    (so a redeploy without ``--alarm-email`` keeps the subscription) or the template default."""
+    from botocore.exceptions import ClientError
+
+    try:
+        described = cfn.describe_stacks(StackName=stack)["Stacks"][0]
+        current = {p["ParameterKey"] for p in described.get("Parameters", [])}
+    except ClientError as e:
+        if "does not exist" not in str(e):
+            raise
+        current = set()  # no stack yet: every parameter not given takes its default
+    parameters: list[dict[str, Any]] = []
+    for key, value in given.items():
+        if value is not None:
+            parameters.append({"ParameterKey": key, "ParameterValue": value})
+        elif key in current:
+            parameters.append({"ParameterKey": key, "UsePreviousValue": True})
+    return parameters
+
+
 def apply_template(
-    cfn: Any, stack: str, template_url: str, parameters: Mapping[str, str], tags: Mapping[str, str]
+    cfn: Any,
+    stack: str,
+    template_url: str,
+    parameters: Mapping[str, str | None],
+    tags: Mapping[str, str],
 ) -> dict[str, str]:
-    """Create or update ``stack`` through a change set and wait; returns the stack's outputs."""
+    """Create or update ``stack`` through a change set and wait; returns the stack's outputs.
+
+    A parameter given as ``None`` keeps the stack's current value (or the template default).
+    """
     from botocore.exceptions import WaiterError
 
     status, _ = stack_status(cfn, stack)
@@ -195,7 +223,7 @@ def apply_template(
         ChangeSetType="CREATE" if creating else "UPDATE",
         TemplateURL=template_url,
         Capabilities=CAPABILITIES,
-        Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in parameters.items()],
+        Parameters=stack_parameters(cfn, stack, parameters),
         Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
     )
     try:
@@ -215,9 +243,7 @@ def apply_template(
     print(f"  {stack}: applying {change_set} (CloudFront takes several minutes the first time)")
     try:
         # Up to an hour: creating a CloudFront distribution alone can take 15 minutes.
-        cfn.get_waiter(waiter).wait(
-            StackName=stack, WaiterConfig={"Delay": 15, "MaxAttempts": 240}
-        )
+        cfn.get_waiter(waiter).wait(StackName=stack, WaiterConfig={"Delay": 15, "MaxAttempts": 240})
     except WaiterError as e:
         raise DeployError(
             f"stack {stack} did not deploy; failed resources:\n{_failure_events(cfn, stack)}"
@@ -230,7 +256,7 @@ def build_site(api_url: str, site_origin: str, site_dir: Path) -> None:
     env = dict(os.environ)
     env.update({"CLEARLOOP_API_URL": api_url.rstrip("/"), "CLEARLOOP_SITE_URL": site_origin + "/"})
     mkdocs = Path(sys.executable).with_name("mkdocs")
-    done = subprocess.run(
+    done = subprocess.run(  # noqa: S603 - fixed argv (mkdocs beside this interpreter), no shell
         [str(mkdocs), "build", "--strict", "--clean", "--site-dir", str(site_dir)],
         cwd=ROOT,
         env=env,
@@ -281,6 +307,10 @@ def first_publish(
     return f"published once with {physical}"
 
 
+def _text(value: int | None) -> str | None:
+    return None if value is None else str(value)
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="scripts/deploy", description=(__doc__ or "").split("\n\n")[0]
@@ -289,13 +319,18 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--stack-name", help="default: clearloop-<stage>")
     parser.add_argument("--region", help="default: the profile's region, else us-east-1")
     parser.add_argument("--profile", help="AWS profile (default: the usual credential chain)")
-    parser.add_argument("--alarm-email", default="", help="subscribe this address to alarms")
-    parser.add_argument("--api-rate-limit", type=int, default=1000, help="requests/s")
-    parser.add_argument("--api-burst-limit", type=int, default=2000, help="burst requests")
+    # Stack parameters: omitted ones keep their current value (first deploy: the default).
+    parser.add_argument("--alarm-email", help="subscribe this address to the alarms")
+    parser.add_argument("--api-rate-limit", type=int, help="requests/s (default 1000)")
+    parser.add_argument("--api-burst-limit", type=int, help="burst requests (default 2000)")
     parser.add_argument(
         "--price-class",
-        default="PriceClass_100",
         choices=["PriceClass_100", "PriceClass_200", "PriceClass_All"],
+        help="CloudFront edge locations (default PriceClass_100)",
+    )
+    parser.add_argument(
+        "--restored-table",
+        help="use this table restored from a backup instead of the stack's own ('' to go back)",
     )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="build folder")
     return parser
@@ -304,6 +339,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
 
     session = boto3.session.Session(profile_name=args.profile, region_name=args.region)
     region = session.region_name or DEFAULT_REGION
@@ -317,9 +353,10 @@ def main(argv: list[str] | None = None) -> int:
         ensure_artifacts_bucket(s3, bucket, region)
         parameters = {
             "AlarmEmail": args.alarm_email,
-            "ApiRateLimit": str(args.api_rate_limit),
-            "ApiBurstLimit": str(args.api_burst_limit),
+            "ApiRateLimit": _text(args.api_rate_limit),
+            "ApiBurstLimit": _text(args.api_burst_limit),
             "PriceClass": args.price_class,
+            "RestoredTableName": args.restored_table,
         }
         tags = {"app": "clearloop", "stage": args.stage}
         origin = stack_status(cfn, stack)[1].get("SiteOrigin", PENDING_SITE_ORIGIN)
@@ -337,6 +374,8 @@ def main(argv: list[str] | None = None) -> int:
         site_dir = args.out / "site"
         build_site(outputs["EndpointURL"], origin, site_dir)
         keys = upload_site(s3, outputs["SiteBucketName"], site_dir)
+        published = first_publish(session, stack, result.template, account, region)
+        # After the upload and the first publish: visitors get the new files, not cached ones.
         session.client("cloudfront").create_invalidation(
             DistributionId=outputs["SiteDistributionId"],
             InvalidationBatch={
@@ -344,8 +383,7 @@ def main(argv: list[str] | None = None) -> int:
                 "CallerReference": f"deploy-{time.time_ns()}",
             },
         )
-        published = first_publish(session, stack, result.template, account, region)
-    except (BuildError, DeployError) as e:
+    except (BuildError, DeployError, BotoCoreError, ClientError) as e:
         print(f"deploy failed: {e}", file=sys.stderr)
         return 1
     print(

@@ -167,14 +167,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parser.parse_args(argv)
     import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
 
     session = boto3.session.Session(profile_name=args.profile, region_name=args.region)
     region = session.region_name or DEFAULT_REGION
     stack = args.stack_name or default_stack_name(args.stage)
     confirm = _agree if args.yes else _ask(stack)
-    report = destroy(
-        session, stack, delete_retained=args.delete_data, confirm=confirm, region=region
-    )
+    try:
+        report = destroy(
+            session, stack, delete_retained=args.delete_data, confirm=confirm, region=region
+        )
+    except (BotoCoreError, ClientError) as e:
+        print(f"destroy failed: {e}", file=sys.stderr)
+        return 1
     print("\n".join(report))
     return 0 if report != ["nothing deleted"] else 1
 

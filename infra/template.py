@@ -50,6 +50,7 @@ SITE_HEADERS: Final = "SiteResponseHeaders"
 SITE_INDEX_FUNCTION: Final = "SiteDirectoryIndex"
 SITE_DISTRIBUTION: Final = "SiteDistribution"
 ALARM_TOPIC: Final = "AlarmTopic"
+USE_RESTORED_TABLE: Final = "UseRestoredTable"  # condition
 
 # chalice writes `iam_role_arn` into every function; the build sets this value (with
 # `manage_iam_role: false`) and finish_template replaces it with the stack's own role, failing
@@ -193,6 +194,28 @@ def _index_names(definition: Mapping[str, Any] = TABLE_DEFINITION) -> list[str]:
     return [str(index["IndexName"]) for index in definition.get("GlobalSecondaryIndexes", [])]
 
 
+# A point-in-time restore creates a new table outside the stack; the RestoredTableName parameter
+# switches every function, permission and alarm to it (see the operations guide, "Restore").
+_RESTORED_ARN: Final = (
+    "arn:${AWS::Partition}:dynamodb:${AWS::Region}:${AWS::AccountId}:table/${RestoredTableName}"
+)
+
+
+def active_table_name() -> Json:
+    """The table the functions use: the restored one when named, else the stack's own."""
+    return {"Fn::If": [USE_RESTORED_TABLE, ref("RestoredTableName"), ref(TABLE)]}
+
+
+def _active_table_arn(suffix: str = "") -> Json:
+    return {
+        "Fn::If": [
+            USE_RESTORED_TABLE,
+            sub(_RESTORED_ARN + suffix),
+            sub(f"${{{TABLE}.Arn}}{suffix}") if suffix else get_att(TABLE, "Arn"),
+        ]
+    }
+
+
 def _key_policy(use_statement: Json) -> Json:
     return {
         "Version": "2012-10-17",
@@ -273,8 +296,8 @@ def _keys() -> Json:
 
 
 def _role() -> Json:
-    table_arn = get_att(TABLE, "Arn")
-    index_arns = [sub(f"${{{TABLE}.Arn}}/index/{name}") for name in _index_names()]
+    table_arn = _active_table_arn()
+    index_arns = [_active_table_arn(f"/index/{name}") for name in _index_names()]
     statements: list[Json] = [
         {
             "Sid": "TicketItems",
@@ -524,7 +547,9 @@ def _gateway_responses(site_origin: str) -> Json:
             _error_body("rate_limited", "Too many requests; try again shortly."), 429
         ),
         # An unknown path: chalice local says 403 "Missing Authentication Token"; 404 is true.
-        "MISSING_AUTHENTICATION_TOKEN": response(_error_body("not_found", "No such endpoint."), 404),
+        "MISSING_AUTHENTICATION_TOKEN": response(
+            _error_body("not_found", "No such endpoint."), 404
+        ),
         "DEFAULT_4XX": response(gateway_message),
         "DEFAULT_5XX": response(_error_body("internal_error", "An internal error occurred.")),
     }
@@ -548,7 +573,7 @@ def _alarm(suffix: str, description: str, **metric: Any) -> Json:
 
 
 def _throttle_metrics() -> list[Json]:
-    table = {"Name": "TableName", "Value": ref(TABLE)}
+    table = {"Name": "TableName", "Value": active_table_name()}
     targets: list[list[Json]] = [[table]] + [
         [table, {"Name": "GlobalSecondaryIndexName", "Value": name}] for name in _index_names()
     ]
@@ -684,14 +709,25 @@ def merge_template(stage: str, site_origin: str) -> Json:
                 "AllowedValues": ["PriceClass_100", "PriceClass_200", "PriceClass_All"],
                 "Description": "CloudFront edge locations (100: North America and Europe)",
             },
+            "RestoredTableName": {
+                "Type": "String",
+                "Default": "",
+                "AllowedPattern": "[A-Za-z0-9_.-]{0,255}",
+                "Description": "A table restored from a backup to use instead of the stack's "
+                "own (empty: the stack's table)",
+            },
         },
-        "Conditions": {"HasAlarmEmail": {"Fn::Not": [{"Fn::Equals": [ref("AlarmEmail"), ""]}]}},
+        "Conditions": {
+            "HasAlarmEmail": {"Fn::Not": [{"Fn::Equals": [ref("AlarmEmail"), ""]}]},
+            USE_RESTORED_TABLE: {"Fn::Not": [{"Fn::Equals": [ref("RestoredTableName"), ""]}]},
+        },
         "Resources": resources,
         "Outputs": {
             "SiteOrigin": {"Value": sub(f"https://${{{SITE_DISTRIBUTION}.DomainName}}")},
             "SiteBucketName": {"Value": ref(SITE_BUCKET)},
             "SiteDistributionId": {"Value": ref(SITE_DISTRIBUTION)},
-            "TableName": {"Value": ref(TABLE)},
+            "TableName": {"Value": active_table_name()},
+            "StackTableName": {"Value": ref(TABLE)},
             "ContactKeyArn": {"Value": get_att(CONTACT_KEY, "Arn")},
             "MacKeyArn": {"Value": get_att(MAC_KEY, "Arn")},
             "AlarmTopicArn": {"Value": ref(ALARM_TOPIC)},
@@ -759,7 +795,7 @@ def finish_template(template: Json, *, stage: str, site_origin: str, runtime: st
             {
                 "CLEARLOOP_STAGE": stage,
                 "CLEARLOOP_STORE": "dynamodb",
-                "CLEARLOOP_TABLE": ref(TABLE),
+                "CLEARLOOP_TABLE": active_table_name(),
                 "CLEARLOOP_KMS_KEY_ID": get_att(CONTACT_KEY, "Arn"),
                 "CLEARLOOP_MAC_KEY_ID": get_att(MAC_KEY, "Arn"),
                 "CLEARLOOP_SITE_ORIGIN": site_origin,

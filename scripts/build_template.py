@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parent.parent
 VENV_PYTHON = ROOT / ".venv" / "bin" / "python"
 # Run inside the project's virtual environment (chalice, pip) whichever python started us.
 if VENV_PYTHON.exists() and Path(sys.prefix).resolve() != (ROOT / ".venv").resolve():
-    os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), __file__, *sys.argv[1:]])
+    os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), __file__, *sys.argv[1:]])  # noqa: S606
 sys.path.insert(0, str(ROOT))  # infra/ is imported from the repository root
 
 from infra.build import DEFAULT_OUT, DEFAULT_REGION, STAGES, BuildError, build  # noqa: E402

@@ -16,15 +16,17 @@ Example::
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import textwrap
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from chalicelib import runner
+from chalicelib import deps, runner
 from chalicelib.config import STORES, Settings, SettingsError
+from chalicelib.domain.staff import ROLES, StaffMember
 from chalicelib.errors import ClearloopError
 from chalicelib.store.sqlite import SqliteStore
 
@@ -147,6 +149,176 @@ def prepare_store(settings: Settings) -> str:
     return f"DynamoDB table {settings.table_name!r} ready at {where}"
 
 
+# --- operating a store -------------------------------------------------------------------------
+
+
+def operator_env(base: Mapping[str, str] | None = None) -> dict[str, str]:
+    """The environment for commands that act on the store.
+
+    When ``CLEARLOOP_STORE`` is not set and a local stack (``clearloop run``) is running on the
+    data folder, its ``stack.json`` says which store it uses, so ``clearloop staff add`` works
+    beside ``make run --store dynamodb`` (whose moto endpoint changes every run).
+    """
+    env = dict(os.environ if base is None else base)
+    if env.get("CLEARLOOP_STORE"):
+        return env
+    data_dir = Path(env.get("CLEARLOOP_DATA_DIR") or runner.PROJECT_ROOT / ".local")
+    env.setdefault("CLEARLOOP_DATA_DIR", str(data_dir))
+    stack_file = data_dir / runner.STACK_FILE
+    try:
+        info = json.loads(stack_file.read_text())
+    except (OSError, ValueError):
+        return env
+    env["CLEARLOOP_STORE"] = str(info.get("store") or "sqlite")
+    if info.get("dynamodb_endpoint"):
+        env["CLEARLOOP_DYNAMODB_ENDPOINT"] = str(info["dynamodb_endpoint"])
+        for name, value in runner.LOCAL_AWS_ENV.items():
+            env.setdefault(name, value)
+    return env
+
+
+def _use_operator_env() -> None:
+    """Point ``deps`` at the store this command should act on."""
+    env = operator_env()
+    os.environ.update(env)
+    deps.reset()
+
+
+def _staff_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    add = sub.add_parser("add", help="add a staff member (or --replace an existing one)")
+    add.add_argument("id", help="login id: a lower-case slug, e.g. ann")
+    add.add_argument("--name", required=True, help="display name (never shown publicly)")
+    add.add_argument("--role", required=True, choices=ROLES)
+    add.add_argument(
+        "--department",
+        action="append",
+        default=[],
+        dest="departments",
+        help="a department this member works for (repeat for several)",
+    )
+    add.add_argument("--replace", action="store_true", help="update an existing member")
+    sub.add_parser("list", help="list staff members")
+    for name, text in (("disable", "disable a member"), ("enable", "enable a member again")):
+        p = sub.add_parser(name, help=text)
+        p.add_argument("id")
+
+
+def cmd_staff(args: argparse.Namespace) -> int:
+    """Manage staff accounts."""
+    _use_operator_env()
+    service = deps.staff_access_service()
+    if args.action == "add":
+        m = service.add_staff(args.id, args.name, args.role, args.departments, replace=args.replace)
+        print(f"staff {m.id}: {m.role} of {', '.join(m.departments) or 'every department'}")
+    elif args.action == "list":
+        for m in service.list_staff():
+            state = "" if m.active else "  (disabled)"
+            print(f"{m.id:<20} {m.role:<11} {','.join(m.departments) or '*':<30} {m.name}{state}")
+    else:
+        m = service.set_active(args.id, args.action == "enable")
+        print(f"staff {m.id} {'enabled' if m.active else 'disabled'}")
+    return 0
+
+
+def _token_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    issue = sub.add_parser("issue", help="issue a bearer token (printed once)")
+    issue.add_argument("staff_id")
+    issue.add_argument("--days", type=int, default=90, help="valid for this many days (90)")
+    issue.add_argument("--label", default="", help="a note, e.g. the device")
+    issue.add_argument("--quiet", action="store_true", help="print only the token (for scripts)")
+    lst = sub.add_parser("list", help="list a member's tokens (ids, never the tokens)")
+    lst.add_argument("staff_id")
+    rev = sub.add_parser("revoke", help="revoke a token by its id")
+    rev.add_argument("staff_id")
+    rev.add_argument("token_id", help="the id shown by 'token list' (at least 6 characters)")
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    """Issue, list and revoke staff tokens."""
+    _use_operator_env()
+    service = deps.staff_access_service()
+    if args.action == "issue":
+        issued = service.issue_token(args.staff_id, days=args.days, label=args.label)
+        if args.quiet:
+            print(issued.token)
+        else:
+            print(
+                f"token {issued.token_id} for {args.staff_id}, valid until "
+                f"{issued.record.expires_at:%Y-%m-%d %H:%M} UTC. Shown once:"
+            )
+            print(issued.token)
+    elif args.action == "list":
+        for t in service.list_tokens(args.staff_id):
+            state = "revoked" if t.revoked_at else f"expires {t.expires_at:%Y-%m-%d}"
+            used = f"last used {t.last_used_at:%Y-%m-%d %H:%M}" if t.last_used_at else "never used"
+            print(f"{t.token_hash[:12]}  {state:<20} {used:<28} {t.label}")
+    else:
+        t = service.revoke_token(args.staff_id, args.token_id)
+        print(f"token {t.token_hash[:12]} of {args.staff_id} revoked")
+    return 0
+
+
+def _canned_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    add = sub.add_parser("add", help="add a reply template")
+    add.add_argument("--title", required=True)
+    add.add_argument(
+        "--text",
+        required=True,
+        help="the reply; {number}, {category} and {department} are filled in",
+    )
+    add.add_argument("--category", default=None, help="only for this category (default: all)")
+    sub.add_parser("list", help="list reply templates")
+    rm = sub.add_parser("delete", help="delete a template")
+    rm.add_argument("id")
+
+
+def cmd_canned(args: argparse.Namespace) -> int:
+    """Manage canned responses (as the system administrator)."""
+    _use_operator_env()
+    service = deps.ticket_work_service()
+    operator = StaffMember("operator", "Operator", "admin", (), deps.clock().now())
+    if args.action == "add":
+        c = service.add_canned(
+            operator, {"title": args.title, "text": args.text, "category": args.category}
+        )
+        print(f"canned response {c['id']} added")
+    elif args.action == "list":
+        for c in service.list_canned(operator, None):
+            print(f"{c['id']}  {c['category'] or '*':<24} {c['title']}")
+    else:
+        service.delete_canned(operator, args.id)
+        print(f"canned response {args.id} deleted")
+    return 0
+
+
+def _sweep_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--jobs",
+        default="sla,autoclose,retention",
+        help="comma-separated: sla, autoclose, retention (default: all)",
+    )
+
+
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """Run the sweep once: SLA warnings/breaches, auto-close, contact retention."""
+    _use_operator_env()
+    jobs = frozenset(j.strip() for j in args.jobs.split(",") if j.strip())
+    try:
+        report = deps.sweep_service().run(jobs)
+    except ValueError as e:
+        print(f"clearloop sweep: {e}", file=sys.stderr)
+        return 2
+    print(
+        f"sweep ({','.join(sorted(jobs))}): read {report.read}, due soon {report.due_soon}, "
+        f"breached {report.breached}, closed {report.closed}, purged {report.purged}, "
+        f"notifications {len(report.notifications)}"
+    )
+    return 0
+
+
 # --- the table ---------------------------------------------------------------------------------
 
 COMMANDS: list[Command] = [
@@ -167,6 +339,30 @@ COMMANDS: list[Command] = [
         "set).",
         add_arguments=_init_store_arguments,
         handle=cmd_init_store,
+    ),
+    Command(
+        name="staff",
+        help="add, list, disable and enable staff members",
+        add_arguments=_staff_arguments,
+        handle=cmd_staff,
+    ),
+    Command(
+        name="token",
+        help="issue, list and revoke staff bearer tokens",
+        add_arguments=_token_arguments,
+        handle=cmd_token,
+    ),
+    Command(
+        name="canned",
+        help="add, list and delete canned responses",
+        add_arguments=_canned_arguments,
+        handle=cmd_canned,
+    ),
+    Command(
+        name="sweep",
+        help="run the SLA sweep, auto-close and retention once",
+        add_arguments=_sweep_arguments,
+        handle=cmd_sweep,
     ),
 ]
 

@@ -20,7 +20,7 @@
 | CLEARLOOP_DEPARTMENTS_FILE | (bundled) | departments and their notification addresses |
 | CLEARLOOP_IDEMPOTENCY_HOURS | 24 | how long an Idempotency-Key is remembered |
 | CLEARLOOP_AUTOCLOSE_DAYS | 14 | a resolved ticket nobody reopens closes after this many days |
-| CLEARLOOP_CONTACT_RETENTION_DAYS | 365 | contact details are erased this long after a ticket closes |
+| CLEARLOOP_CONTACT_RETENTION_DAYS | 365 | contact details are erased this long after closing |
 | CLEARLOOP_OUTBOX_FILE | <data dir>/outbox.jsonl | where the local notifier writes messages |
 | AWS_REGION / AWS_DEFAULT_REGION | us-east-1 | region for AWS clients |
 """

@@ -20,9 +20,9 @@ from chalicelib.domain.departments import Directory, load_directory
 from chalicelib.domain.sla import Policy, load_policy_file
 from chalicelib.domain.sla_state import Timers
 from chalicelib.domain.triage import Rules, load_rules
+from chalicelib.notify.port import Notifier
 from chalicelib.services.lookup import LookupService
 from chalicelib.services.ports import Clock, RandomSource, SystemClock, SystemRandom
-from chalicelib.notify.port import Notifier
 from chalicelib.services.staff_access import StaffAccessService
 from chalicelib.services.submission import SubmissionService
 from chalicelib.services.submitter import SubmitterService

@@ -12,7 +12,7 @@ import logging
 from collections.abc import Callable, Mapping
 from typing import Any, ParamSpec
 
-from chalice.app import Response
+from chalice.app import CORSConfig, Request, Response
 
 from chalicelib import errors
 
@@ -101,6 +101,47 @@ def handles_errors(view: Callable[P, Response]) -> Callable[P, Response]:
             return json_response(error_body("internal_error", "An internal error occurred."), 500)
 
     return wrapper
+
+
+def cors_config() -> CORSConfig:
+    """CORS for the site's origin only (settings are plain values: cheap to read at import)."""
+    from chalicelib.config import Settings
+
+    return CORSConfig(
+        allow_origin=Settings.from_env().site_origin,
+        allow_headers=[
+            "Content-Type",
+            "Idempotency-Key",
+            "X-Ticket-Key",
+            "Authorization",
+            "If-Match",
+        ],
+        expose_headers=["Retry-After", "ETag", "Location", "X-Next-Cursor"],
+        max_age=600,
+    )
+
+
+def header(request: Request | None, name: str) -> str | None:
+    if request is None:
+        return None
+    value: str | None = request.headers.get(name)
+    return value
+
+
+def query(request: Request | None, name: str) -> str | None:
+    if request is None or not request.query_params:
+        return None
+    value: str | None = request.query_params.get(name)
+    return value
+
+
+def json_body(request: Request | None) -> Any:
+    return parse_json_body(None if request is None else request.raw_body)
+
+
+def language(request: Request | None) -> str:
+    accept = (header(request, "Accept-Language") or "").lower()
+    return "zh" if accept.startswith("zh") else "en"
 
 
 def _depth(value: Any) -> int:

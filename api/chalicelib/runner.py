@@ -121,8 +121,32 @@ class Job(NamedTuple):
     run: Callable[[JobContext], None]
 
 
-# The scheduler's jobs (SLA sweep, publisher...). Empty: the loop then does nothing.
-JOBS: list[Job] = []
+def cli_job(*arguments: str) -> Callable[[JobContext], None]:
+    """A job that runs ``clearloop <arguments>`` with the API's environment."""
+
+    def run(ctx: JobContext) -> None:
+        done = subprocess.run(  # noqa: S603 - our own CLI with fixed arguments
+            [sys.executable, "-m", "chalicelib.cli", *arguments],
+            cwd=ctx.cwd,
+            env=dict(ctx.env),
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
+        if done.returncode != 0:
+            raise RuntimeError(f"clearloop {' '.join(arguments)} failed: {done.stderr[-2000:]}")
+
+    return run
+
+
+# The same schedules as the deployment (app.py): the SLA sweep every 5 minutes, housekeeping
+# (auto-close, contact retention) daily; each also runs once at start.
+JOBS: list[Job] = [
+    Job("sla sweep", 300, cli_job("sweep", "--jobs", "sla")),
+    Job("housekeeping", 86_400, cli_job("sweep", "--jobs", "autoclose,retention")),
+]
+STACK_FILE = "stack.json"
 
 
 def security_headers(api_origin: str) -> dict[str, str]:
@@ -381,6 +405,7 @@ class _Stack:
     site_thread: threading.Thread | None = None
     site_log: TextIO | None = None
     scheduler: Scheduler | None = None
+    stack_file: Path | None = None
 
     def spawn(
         self,
@@ -403,6 +428,8 @@ class _Stack:
             raise RunnerError("the site server thread stopped unexpectedly")
 
     def close(self) -> None:
+        if self.stack_file is not None:
+            self.stack_file.unlink(missing_ok=True)
         timeout = self.options.stop_timeout
         if self.scheduler is not None:
             self.scheduler.stop(timeout)
@@ -537,6 +564,22 @@ def _start(
         env=env,
         stop=stop,
     )
+
+    # Tells `clearloop` commands run beside this stack which store it uses (the DynamoDB
+    # endpoint is a fresh port each run); removed again when the stack stops.
+    stack_file = options.data_dir / STACK_FILE
+    stack_file.write_text(
+        json.dumps(
+            {
+                "store": options.store,
+                "dynamodb_endpoint": env.get("CLEARLOOP_DYNAMODB_ENDPOINT"),
+                "api_url": options.api_url,
+                "site_url": options.site_url,
+                "pid": os.getpid(),
+            }
+        )
+    )
+    stack.stack_file = stack_file
 
     api = stack.spawn(
         "the API server (chalice local)",

@@ -24,6 +24,7 @@ from infra.deploy import (
     artifacts_bucket_name,
     content_type,
     ensure_artifacts_bucket,
+    stack_parameters,
     stack_status,
     upload_artifacts,
     upload_site,
@@ -91,18 +92,25 @@ def stack(session: Any) -> dict[str, str]:
     return {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in summaries}
 
 
-def test_site_files_get_their_content_type_and_cache_policy(
-    session: Any, tmp_path: Path
-) -> None:
+def test_site_files_get_their_content_type_and_cache_policy(session: Any, tmp_path: Path) -> None:
     s3 = session.client("s3")
     s3.create_bucket(Bucket="site")
     site = tmp_path / "site"
-    for name in ("index.html", "track/index.html", "assets/js/api.js", "assets/css/a.css",
-                 "sitemap.xml.gz", "search/search_index.json", "assets/logo.svg", "font.woff2"):
+    for name in (
+        "index.html",
+        "track/index.html",
+        "assets/js/api.js",
+        "assets/css/a.css",
+        "sitemap.xml.gz",
+        "search/search_index.json",
+        "assets/logo.svg",
+        "font.woff2",
+    ):
         (site / name).parent.mkdir(parents=True, exist_ok=True)
         (site / name).write_text("x")
     keys = upload_site(s3, "site", site)
-    assert "track/index.html" in keys and len(keys) == 8
+    assert "track/index.html" in keys
+    assert len(keys) == 8
     expected = {
         "index.html": ("text/html; charset=utf-8", SHORT_CACHE),
         "assets/js/api.js": ("text/javascript; charset=utf-8", LONG_CACHE),
@@ -146,10 +154,17 @@ def test_artifacts_are_content_addressed_and_functions_load_from_them(
     assert url.startswith(f"https://artifacts.s3.{REGION}.amazonaws.com/{STACK}/")
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket="artifacts")["Contents"]]
     (code_key,) = [k for k in keys if k.endswith(".zip")]
-    uploaded = json.loads(s3.get_object(Bucket="artifacts", Key=url.split("/", 3)[3])["Body"].read())
-    assert uploaded["Resources"]["APIHandler"]["Properties"]["CodeUri"] == f"s3://artifacts/{code_key}"
+    uploaded = json.loads(
+        s3.get_object(Bucket="artifacts", Key=url.split("/", 3)[3])["Body"].read()
+    )
+    assert (
+        uploaded["Resources"]["APIHandler"]["Properties"]["CodeUri"] == f"s3://artifacts/{code_key}"
+    )
     assert template["Resources"]["APIHandler"]["Properties"]["CodeUri"] == "./deployment.zip"
-    assert with_code_location(template, "b", "k")["Resources"]["Table"] == template["Resources"]["Table"]
+    assert (
+        with_code_location(template, "b", "k")["Resources"]["Table"]
+        == template["Resources"]["Table"]
+    )
 
 
 def test_destroy_asks_and_does_nothing_without_agreement(
@@ -203,9 +218,37 @@ def test_destroy_delete_data_removes_the_table_and_schedules_the_keys(
 
 
 def test_scripts_are_executable_and_show_their_options() -> None:
-    for name, option in (("deploy", "--alarm-email"), ("destroy", "--delete-data"),
-                         ("build_template.py", "--site-origin")):
+    for name, option in (
+        ("deploy", "--alarm-email"),
+        ("destroy", "--delete-data"),
+        ("build_template.py", "--site-origin"),
+    ):
         script = ROOT / "scripts" / name
         assert script.stat().st_mode & stat.S_IXUSR, name
         done = subprocess.run([str(script), "--help"], capture_output=True, text=True, check=False)
-        assert done.returncode == 0 and option in done.stdout, (name, done.stderr)
+        assert done.returncode == 0, (name, done.stderr)
+        assert option in done.stdout, name
+
+
+def test_parameters_not_given_keep_the_stacks_values(session: Any) -> None:
+    cfn = session.client("cloudformation")
+    given = {"AlarmEmail": None, "ApiRateLimit": "50", "RestoredTableName": None}
+    # No stack yet: only what was given; the template's defaults do the rest.
+    assert stack_parameters(cfn, STACK, given) == [
+        {"ParameterKey": "ApiRateLimit", "ParameterValue": "50"}
+    ]
+    template = {
+        "Parameters": {"AlarmEmail": {"Type": "String", "Default": ""}},
+        "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
+    }
+    cfn.create_stack(
+        StackName=STACK,
+        TemplateBody=json.dumps(template),
+        Parameters=[{"ParameterKey": "AlarmEmail", "ParameterValue": "ops@example.org"}],
+    )
+    # A redeploy without --alarm-email keeps the address; a parameter the stack does not
+    # have yet (added by a newer template) takes its default.
+    assert stack_parameters(cfn, STACK, given) == [
+        {"ParameterKey": "AlarmEmail", "UsePreviousValue": True},
+        {"ParameterKey": "ApiRateLimit", "ParameterValue": "50"},
+    ]

@@ -17,7 +17,7 @@ from cfnlint.api import ManualArgs, lint
 from infra.build import RUNTIME, package, packaging_config
 from infra.template import FUNCTION_ROLE, finish_template, functions_of, table_properties
 
-FIXTURE_APP = '''
+FIXTURE_APP = """
 from chalice import Chalice, Rate
 
 app = Chalice(app_name="clearloop")
@@ -46,7 +46,7 @@ def auto_close(event):
 @app.schedule("cron(15 3 * * ? *)")
 def retention(event):
     return None
-'''
+"""
 EXPECTED = {
     "app.sla_sweep": "rate(5 minutes)",
     "app.publish": "rate(1 hour)",
@@ -116,7 +116,7 @@ def test_a_function_named_like_an_infra_resource_is_refused(tmp_path: Path) -> N
     project = tmp_path / "api"
     (project / ".chalice").mkdir(parents=True)
     (project / "app.py").write_text(
-        FIXTURE_APP.split("@app.schedule")[0]
+        FIXTURE_APP.split("@app.schedule", maxsplit=1)[0]
         + '@app.schedule("rate(1 day)")\ndef table(event):\n    return None\n'
     )
     (project / "requirements.txt").write_text("")

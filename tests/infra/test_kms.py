@@ -67,7 +67,8 @@ def test_contact_details_round_trip_in_a_versioned_token(kms: Any, contact_key: 
     token = cipher.encrypt(secret, "FB-3K7Q-M9X2")
     assert token.startswith("k1.")
     assert len(token.split(".")) == 3
-    assert b"ann" not in token.encode() and "王芳" not in token
+    assert b"ann" not in token.encode()
+    assert "王芳" not in token
     assert cipher.decrypt(token, "FB-3K7Q-M9X2") == secret
     # A fresh data key and nonce each time: equal plaintexts give unrelated tokens.
     assert cipher.encrypt(secret, "FB-3K7Q-M9X2") != token
@@ -80,9 +81,7 @@ def test_a_ticket_cannot_open_another_tickets_contact(kms: Any, contact_key: str
         cipher.decrypt(token, "FB-BBBB-BBBB")
 
 
-def test_a_data_key_moved_to_another_ticket_fails_the_aead_too(
-    kms: Any, contact_key: str
-) -> None:
+def test_a_data_key_moved_to_another_ticket_fails_the_aead_too(kms: Any, contact_key: str) -> None:
     # Even with KMS unwrapping for ticket B (its own data key), A's sealed part stays shut:
     # the ticket number is also the AES-GCM additional data.
     cipher = KmsEnvelopeCipher(contact_key, lambda: kms)
@@ -116,9 +115,7 @@ def test_another_key_cannot_open_the_token(kms: Any, contact_key: str) -> None:
         KmsEnvelopeCipher(other, lambda: kms).decrypt(token, "FB-1")
 
 
-def test_local_and_kms_tokens_are_not_confused(
-    kms: Any, contact_key: str, tmp_path: Path
-) -> None:
+def test_local_and_kms_tokens_are_not_confused(kms: Any, contact_key: str, tmp_path: Path) -> None:
     local = LocalEnvelopeCipher(tmp_path / "contact.key")
     remote = KmsEnvelopeCipher(contact_key, lambda: kms)
     with pytest.raises(DecryptionError, match="version"):
@@ -141,9 +138,7 @@ def test_the_client_is_built_lazily_and_once(kms: Any, contact_key: str) -> None
     assert built[0].calls == ["generate_data_key", "decrypt"]
 
 
-def test_keyring_mac_is_stable_and_separated_by_purpose_and_data(
-    kms: Any, mac_key: str
-) -> None:
+def test_keyring_mac_is_stable_and_separated_by_purpose_and_data(kms: Any, mac_key: str) -> None:
     keyring = KmsKeyring(mac_key, lambda: kms)
     first = keyring.mac("ticket-key", b"abc")
     assert len(first) == 32
@@ -171,9 +166,7 @@ def test_keyring_asks_kms_once_per_purpose(kms: Any, mac_key: str) -> None:
     assert client.calls == ["generate_mac", "generate_mac"]
 
 
-def test_keyring_on_a_key_that_cannot_mac_is_a_deployment_error(
-    kms: Any, contact_key: str
-) -> None:
+def test_keyring_on_a_key_that_cannot_mac_is_a_deployment_error(kms: Any, contact_key: str) -> None:
     with pytest.raises(ClientError, match="InvalidKeyUsage"):
         KmsKeyring(contact_key, lambda: kms).mac("ticket-key", b"abc")
 
@@ -238,7 +231,8 @@ def test_deps_choose_kms_when_the_deployment_names_keys(
             view = store.get_ticket(body["number"])
             assert view is not None
             token = view.ticket.contact_ciphertext
-            assert token is not None and token.startswith("k1.")
+            assert token is not None
+            assert token.startswith("k1.")
             opened = KmsEnvelopeCipher(contact_key, lambda: kms).decrypt(token, body["number"])
             assert b"ann@example.org" in opened
     finally:

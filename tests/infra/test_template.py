@@ -125,7 +125,8 @@ def test_no_iam_wildcards_on_the_table_bucket_or_keys(resources: dict[str, Any])
     statements = list(identity_statements(resources))
     assert statements
     for statement in statements:
-        assert "NotAction" not in statement and "NotResource" not in statement, statement
+        assert "NotAction" not in statement, statement
+        assert "NotResource" not in statement, statement
         actions = as_list(statement["Action"])
         services = {action.split(":")[0] for action in actions}
         if services & DATA_SERVICES:
@@ -140,13 +141,16 @@ def test_no_iam_wildcards_on_the_table_bucket_or_keys(resources: dict[str, Any])
             }
     # The table's indexes are named one by one from the schema, and only for Query.
     index_resources = [
-        r
-        for s in statements
-        if s["Action"] == ["dynamodb:Query"]
-        for r in as_list(s["Resource"])
+        r for s in statements if s["Action"] == ["dynamodb:Query"] for r in as_list(s["Resource"])
     ]
     names = [i["IndexName"] for i in TABLE_DEFINITION["GlobalSecondaryIndexes"]]
-    assert index_resources == [{"Fn::Sub": f"${{{TABLE}.Arn}}/index/{n}"} for n in names]
+    # Each index of the stack's table, or of a restored table when RestoredTableName is set.
+    assert [r["Fn::If"][2] for r in index_resources] == [
+        {"Fn::Sub": f"${{{TABLE}.Arn}}/index/{n}"} for n in names
+    ]
+    assert [r["Fn::If"][1]["Fn::Sub"].split(":table/")[1] for r in index_resources] == [
+        f"${{RestoredTableName}}/index/{n}" for n in names
+    ]
     assert not any("dynamodb:Scan" in as_list(s["Action"]) for s in statements)
 
 
@@ -191,7 +195,9 @@ def test_alarms_watch_errors_throttles_breaches_and_the_sweep(
     (breaches,) = alarms_on(resources, METRIC_NAMESPACE, SLA_BREACH_METRIC)
     assert breaches["Dimensions"] == [{"Name": "Stage", "Value": STAGE}]
     assert breaches["Threshold"] == 1
-    sweep = [n for n, f in functions_of(template).items() if f["Properties"]["Handler"] == SWEEP_HANDLER]
+    sweep = [
+        n for n, f in functions_of(template).items() if f["Properties"]["Handler"] == SWEEP_HANDLER
+    ]
     assert ("SweepFailuresAlarm" in resources) == bool(sweep)
     for alarm in of_type(resources, "AWS::CloudWatch::Alarm").values():
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": ALARM_TOPIC}]
@@ -207,7 +213,8 @@ def test_site_bucket_is_private_and_read_only_by_its_distribution(
         "IgnorePublicAcls": True,
         "RestrictPublicBuckets": True,
     }
-    assert "AccessControl" not in bucket and "WebsiteConfiguration" not in bucket
+    assert "AccessControl" not in bucket
+    assert "WebsiteConfiguration" not in bucket
     assert bucket["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
     (policy,) = of_type(resources, "AWS::S3::BucketPolicy").values()
     assert policy["Properties"]["Bucket"] == {"Ref": SITE_BUCKET}
@@ -232,7 +239,8 @@ def test_site_is_served_with_the_security_headers(resources: dict[str, Any]) -> 
     csp = security["ContentSecurityPolicy"]["ContentSecurityPolicy"]["Fn::Sub"]
     directives = dict(d.strip().split(" ", 1) for d in csp.split(";"))
     assert directives["script-src"] == "'self'"
-    assert "unsafe-inline" not in csp and "unsafe-eval" not in csp
+    assert "unsafe-inline" not in csp
+    assert "unsafe-eval" not in csp
     assert directives["frame-ancestors"] == "'none'"
     assert f"https://${{{REST_API}}}.execute-api." in directives["connect-src"]
     assert security["StrictTransportSecurity"]["AccessControlMaxAgeSec"] >= 31536000
@@ -269,7 +277,9 @@ def test_cors_and_functions_point_at_this_stacks_resources(
         variables = function["Properties"]["Environment"]["Variables"]
         assert variables["CLEARLOOP_STAGE"] == STAGE
         assert variables["CLEARLOOP_STORE"] == "dynamodb"
-        assert variables["CLEARLOOP_TABLE"] == {"Ref": TABLE}
+        assert variables["CLEARLOOP_TABLE"] == {
+            "Fn::If": ["UseRestoredTable", {"Ref": "RestoredTableName"}, {"Ref": TABLE}]
+        }
         assert variables["CLEARLOOP_KMS_KEY_ID"] == {"Fn::GetAtt": [CONTACT_KEY, "Arn"]}
         assert variables["CLEARLOOP_MAC_KEY_ID"] == {"Fn::GetAtt": [MAC_KEY, "Arn"]}
         assert variables["CLEARLOOP_SITE_ORIGIN"] == SITE_ORIGIN
@@ -295,9 +305,7 @@ def test_keys_are_usable_only_by_the_functions_and_only_per_ticket(
                     statement["Action"]
                 )
     (use,) = [
-        s
-        for s in contact["Properties"]["KeyPolicy"]["Statement"]
-        if s["Principal"]["AWS"] == role
+        s for s in contact["Properties"]["KeyPolicy"]["Statement"] if s["Principal"]["AWS"] == role
     ]
     assert use["Condition"]["Null"] == {"kms:EncryptionContext:ticket": "false"}
 
@@ -315,9 +323,7 @@ def test_zip_has_no_compiled_files_for_another_python(built: BuildResult) -> Non
         names = archive.namelist()
     version = built.runtime.removeprefix("python").replace(".", "")
     # Independent of compiled_file_problems: any CPython tag but the runtime's, any bytecode.
-    wrong = [
-        n for n in names if re.search(r"cpython-3\d+", n) and f"cpython-{version}-" not in n
-    ]
+    wrong = [n for n in names if re.search(r"cpython-3\d+", n) and f"cpython-{version}-" not in n]
     assert wrong == []
     assert [n for n in names if n.endswith(".pyc")] == []
     assert compiled_file_problems(names, built.runtime) == []

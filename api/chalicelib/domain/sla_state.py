@@ -99,11 +99,10 @@ def restart_resolution(ticket: Ticket, at: datetime, policy: Policy) -> Ticket:
     history = [*ticket.attributes.get("sla_history", []), {"resolution": state["resolution"]}]
     state["resolution"] = {"state": "ok", "warned_at": None, "breached_at": None, "met_at": None}
     deadline = add_clock_time(at, target.resolution, target.clock, policy.calendar)
-    t = ticket.replace(
+    return ticket.replace(
         deadlines=Deadlines(ticket.deadlines.first_response, deadline),
         attributes={**ticket.attributes, "sla": state, "sla_history": history},
     )
-    return t
 
 
 def pause(ticket: Ticket, at: datetime) -> Ticket:

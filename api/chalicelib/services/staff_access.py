@@ -16,7 +16,7 @@ from chalicelib.errors import ConflictError, NotFoundError, UnauthorizedError, V
 from chalicelib.services.ports import Clock, RandomSource
 from chalicelib.store.port import TicketStore
 
-TOKEN_PREFIX = "clt_"
+TOKEN_PREFIX = "clt_"  # noqa: S105 - a public prefix that marks tokens, not a secret
 TOKEN_ID_LENGTH = 12
 # Recording every use would make each staff request a write; once a minute is enough to audit.
 LAST_USED_RESOLUTION = timedelta(minutes=1)

@@ -32,6 +32,15 @@ from chalicelib.store.port import TicketStore
 log = logging.getLogger("clearloop.sweep")
 BATCH = 200
 MAX_BATCHES = 50
+ALL_JOBS = frozenset({"sla", "autoclose", "retention"})
+
+
+def _job_of(ticket: Ticket) -> str:
+    if ticket.status == "resolved":
+        return "autoclose"
+    if ticket.status in FINISHED:
+        return "retention"
+    return "sla"
 
 
 @dataclass
@@ -62,8 +71,14 @@ class SweepService:
         self._notifier = notifier
         self._directory = directory
 
-    def run(self) -> SweepReport:
-        """Handle every ticket due now; safe to run twice or concurrently."""
+    def run(self, jobs: frozenset[str] = ALL_JOBS) -> SweepReport:
+        """Handle every ticket due now for ``jobs``; safe to run twice or concurrently.
+
+        The 5-minute schedule runs ``{"sla"}``; the daily one ``{"autoclose", "retention"}``.
+        """
+        unknown = jobs - ALL_JOBS
+        if unknown:
+            raise ValueError(f"unknown sweep jobs: {sorted(unknown)}")
         now = self._clock.now()
         report = SweepReport()
         seen: set[str] = set()
@@ -74,7 +89,8 @@ class SweepService:
                 break
             for ticket in due:
                 seen.add(ticket.number)
-                self._handle(ticket, report)
+                if _job_of(ticket) in jobs:
+                    self._handle(ticket, report)
         return report
 
     def _handle(self, ticket: Ticket, report: SweepReport) -> None:

@@ -25,7 +25,6 @@ from chalicelib.domain.sla_state import (
     Timers,
     mark_met,
     pause,
-    public_sla,
     recompute_for_priority,
     resume,
     sla_of,
@@ -43,7 +42,7 @@ from chalicelib.services.changes import Change
 from chalicelib.services.cursor import decode_cursor, encode_cursor, query_fingerprint
 from chalicelib.services.lookup import parse_ticket_number
 from chalicelib.services.ports import Clock
-from chalicelib.services.views import public_time
+from chalicelib.services.views import public_sla_view, public_time
 from chalicelib.store.port import QueueQuery, TicketStore, TicketView
 
 TEXT_MAX = 5000
@@ -91,22 +90,6 @@ def _time(t: datetime | None) -> str | None:
     return None if t is None else public_time(t)
 
 
-def _sla_view(ticket: Ticket) -> dict[str, Any]:
-    sla = public_sla(ticket)
-    return {
-        "paused": sla["paused"],
-        **{
-            kind: {
-                "deadline": _time(sla[kind]["deadline"]),
-                "state": sla[kind]["state"],
-                "met_at": _time(sla[kind]["met_at"]),
-                "breached_at": _time(sla[kind]["breached_at"]),
-            }
-            for kind in ("first_response", "resolution")
-        },
-    }
-
-
 def staff_summary(ticket: Ticket) -> dict[str, Any]:
     """A queue row: no contact details, no timeline."""
     return {
@@ -126,7 +109,7 @@ def staff_summary(ticket: Ticket) -> dict[str, Any]:
         "rating": ticket.rating,
         "reopen_count": ticket.reopen_count,
         "version": ticket.version,
-        "sla": _sla_view(ticket),
+        "sla": public_sla_view(ticket),
     }
 
 
@@ -595,7 +578,8 @@ class TicketWorkService:
             errors["category"] = "is not a known category"
         if errors:
             raise ValidationError("Some fields are missing or invalid.", errors)
-        assert isinstance(title, str) and isinstance(text, str)  # noqa: S101 - checked above
+        if not isinstance(title, str) or not isinstance(text, str):
+            raise ValidationError("Some fields are missing or invalid.", errors)
         canned = CannedResponse(
             id=secrets.token_hex(6),
             title=clean_text(title),

@@ -9,6 +9,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from chalicelib.domain.sla_state import public_sla
 from chalicelib.domain.tickets import Event, Ticket
 
 
@@ -22,6 +23,23 @@ def public_deadlines(ticket: Ticket) -> dict[str, str]:
         "first_response": public_time(ticket.deadlines.first_response),
         "resolution": public_time(ticket.deadlines.resolution),
     }
+
+
+def public_sla_view(ticket: Ticket) -> dict[str, Any]:
+    """Deadlines with their state (ok, due_soon, met, breached) and whether the clock is paused."""
+    sla = public_sla(ticket)
+    out: dict[str, Any] = {"paused": sla["paused"]}
+    for kind in ("first_response", "resolution"):
+        entry = sla[kind]
+        out[kind] = {
+            "deadline": public_time(entry["deadline"]),
+            "state": entry["state"],
+            "met_at": None if entry["met_at"] is None else public_time(entry["met_at"]),
+            "breached_at": None
+            if entry["breached_at"] is None
+            else public_time(entry["breached_at"]),
+        }
+    return out
 
 
 def public_event(event: Event) -> dict[str, Any]:
@@ -43,7 +61,14 @@ def status_view(ticket: Ticket, events: list[Event] | None) -> dict[str, Any]:
         "submitted_at": public_time(ticket.submitted_at),
         "updated_at": public_time(ticket.updated_at),
         "deadlines": public_deadlines(ticket),
+        "sla": public_sla_view(ticket),
     }
+    if ticket.status == "merged" and ticket.merged_into:
+        view["merged_into"] = ticket.merged_into
+    if ticket.status in ("resolved", "closed") and ticket.resolution:
+        view["resolution"] = ticket.resolution
+    if ticket.status == "rejected" and ticket.reason:
+        view["reason"] = ticket.reason
     if events is not None:
         view["timeline"] = [public_event(e) for e in events if e.public]
     return view

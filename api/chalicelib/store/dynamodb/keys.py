@@ -17,7 +17,7 @@ Indexes are sparse: an item carries an index's keys only while it belongs in tha
 | --- | --- | --- | --- |
 | GSI1 due | ``DUE#<shard>`` | ``<due at>#<number>`` | tickets with something due |
 | GSI2 queue | ``QUEUE#<dept>#<status>`` | ``<due at or ~updated at>#<number>`` | every ticket |
-| GSI2 (overloaded) | ``STAFFLIST``, ``TOKENS#<staff>``, ``CANNEDLIST`` | id or time | staff, tokens |
+| GSI2 (overloaded) | ``STAFFLIST``, ``TOKENS#<id>``, ``CANNEDLIST`` | id or time | staff |
 | GSI3 board | ``BOARD#<yyyy-mm>`` | ``<resolved at>#<number>`` | board items (none yet) |
 
 Access patterns (pattern -> key condition -> index):

@@ -406,7 +406,9 @@ class DynamoTicketStore:
         Every partition shares the same sort key (``Ticket.queue_sort_key``), so one position
         ``after`` resumes all of them.
         """
-        names = {"#pk": keys.GSI2PK, "#sk": keys.GSI2SK}
+        names = {"#pk": keys.GSI2PK}
+        if after is not None:
+            names["#sk"] = keys.GSI2SK
         filters, values = [], {}
         if query.priority is not None:
             filters.append("#priority = :priority")

@@ -1,0 +1,65 @@
+"""Public routes: submit, look up, add information, rate; categories and health."""
+
+from __future__ import annotations
+
+from chalice.app import Blueprint, Response
+
+from chalicelib import deps
+from chalicelib.http import cors_config, handles_errors, header, json_body, json_response, language
+
+bp = Blueprint(__name__)
+CORS = cors_config()
+
+
+@bp.route("/v1/health", methods=["GET"], cors=CORS)
+@handles_errors
+def health() -> Response:
+    deps.store().ping()
+    return json_response({"status": "ok"})
+
+
+@bp.route("/v1/categories", methods=["GET"], cors=CORS)
+@handles_errors
+def categories() -> Response:
+    return json_response(
+        {"categories": deps.taxonomy().as_public(language(bp.current_request))},
+        headers={"Cache-Control": "public, max-age=300"},
+    )
+
+
+@bp.route("/v1/feedback", methods=["POST"], cors=CORS)
+@handles_errors
+def submit_feedback() -> Response:
+    request = bp.current_request
+    result = deps.submission_service().submit(
+        json_body(request), header(request, "Idempotency-Key")
+    )
+    headers = {"Location": f"/v1/tickets/{result.body['number']}"}
+    if result.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return json_response(result.body, 201, headers)
+
+
+@bp.route("/v1/tickets/{number}", methods=["GET"], cors=CORS)
+@handles_errors
+def ticket_status(number: str) -> Response:
+    key = header(bp.current_request, "X-Ticket-Key")
+    return json_response(deps.lookup_service().status(number, key))
+
+
+@bp.route("/v1/tickets/{number}/messages", methods=["POST"], cors=CORS)
+@handles_errors
+def add_message(number: str) -> Response:
+    request = bp.current_request
+    body = json_body(request)
+    key = header(request, "X-Ticket-Key")
+    return json_response(deps.submitter_service().add_message(number, key, body), 201)
+
+
+@bp.route("/v1/tickets/{number}/rating", methods=["POST"], cors=CORS)
+@handles_errors
+def rate(number: str) -> Response:
+    request = bp.current_request
+    body = json_body(request)
+    key = header(request, "X-Ticket-Key")
+    return json_response(deps.submitter_service().rate(number, key, body), 201)
