@@ -67,6 +67,7 @@ SLA_BREACH_METRIC: Final = "SlaBreaches"
 SWEEP_HANDLER: Final = "app.sla_sweep"
 
 LOG_RETENTION_DAYS: Final = 30
+LAMBDA_DATA_DIR: Final = "/tmp/clearloop"  # noqa: S108 - Lambda's only writable folder
 # chalice's defaults; a stage that sets lambda_memory_size / lambda_timeout keeps its values.
 _CHALICE_DEFAULT_MEMORY: Final = 128
 _CHALICE_DEFAULT_TIMEOUT: Final = 60
@@ -278,8 +279,8 @@ def _keys() -> Json:
             "Type": "AWS::KMS::Key",
             **retained,
             "Properties": {
-                "Description": sub("${AWS::StackName}: HMAC key for ticket-key and client hashes"),
-                # KMS cannot rotate HMAC keys: a new key would change every stored hash.
+                "Description": sub("${AWS::StackName}: HMAC key for the application's keyed MAC"),
+                # KMS cannot rotate HMAC keys; the operations guide says how to replace it.
                 "KeySpec": "HMAC_256",
                 "KeyUsage": "GENERATE_VERIFY_MAC",
                 "KeyPolicy": _key_policy(mac_use),
@@ -800,6 +801,8 @@ def finish_template(template: Json, *, stage: str, site_origin: str, runtime: st
                 "CLEARLOOP_MAC_KEY_ID": get_att(MAC_KEY, "Arn"),
                 "CLEARLOOP_SITE_ORIGIN": site_origin,
                 "CLEARLOOP_SITE_BUCKET": ref(SITE_BUCKET),
+                # The package is read-only on Lambda; /tmp is the one writable folder.
+                "CLEARLOOP_DATA_DIR": LAMBDA_DATA_DIR,
             }
         )
         log_group = f"{name}LogGroup"

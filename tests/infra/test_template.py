@@ -9,6 +9,7 @@ import json
 import re
 import zipfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -283,6 +284,7 @@ def test_cors_and_functions_point_at_this_stacks_resources(
         assert variables["CLEARLOOP_KMS_KEY_ID"] == {"Fn::GetAtt": [CONTACT_KEY, "Arn"]}
         assert variables["CLEARLOOP_MAC_KEY_ID"] == {"Fn::GetAtt": [MAC_KEY, "Arn"]}
         assert variables["CLEARLOOP_SITE_ORIGIN"] == SITE_ORIGIN
+        assert variables["CLEARLOOP_DATA_DIR"].startswith("/tmp/")
 
 
 def test_keys_are_usable_only_by_the_functions_and_only_per_ticket(
@@ -355,3 +357,28 @@ def test_compiled_file_check_allows_abi3_runtime_tagged_and_plain_libraries() ->
         "jinja2/__init__.py",
     ]
     assert compiled_file_problems(names, "python3.13") == []
+
+
+def test_role_allows_every_call_the_dynamodb_adapter_makes(resources: dict[str, Any]) -> None:
+    """A new kind of DynamoDB call in the adapter must come with its permission (or it fails
+    only on AWS, with AccessDenied)."""
+    import chalicelib.store.dynamodb.store as adapter
+
+    source = Path(adapter.__file__).read_text()
+    calls = set(re.findall(r"client\.([a-z_]+)\(", source))
+    assert calls, "the adapter's client calls were not found"
+    # Transactions are authorized per item, by the item actions they contain.
+    implied = {
+        "transact_write_items": {"PutItem", "UpdateItem", "DeleteItem", "ConditionCheckItem"},
+        "transact_get_items": {"GetItem"},
+    }
+    needed = set()
+    for call in calls:
+        needed |= implied.get(call, {"".join(w.title() for w in call.split("_"))})
+    allowed = {
+        action.removeprefix("dynamodb:")
+        for statement in identity_statements(resources)
+        for action in as_list(statement["Action"])
+        if action.startswith("dynamodb:")
+    }
+    assert needed <= allowed, needed - allowed
