@@ -22,6 +22,7 @@ import sys
 import textwrap
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from chalicelib import deps, runner
@@ -300,11 +301,44 @@ def _sweep_arguments(parser: argparse.ArgumentParser) -> None:
         default="sla,autoclose,retention",
         help="comma-separated: sla, autoclose, retention (default: all)",
     )
+    parser.add_argument(
+        "--as-of",
+        default=None,
+        metavar="TIME",
+        help="local stage only: sweep as if it were TIME (ISO 8601 with offset, or +Nd / +Nh "
+        "from now), to try auto-close and breaches without waiting",
+    )
+
+
+class _FixedClock:
+    def __init__(self, at: datetime) -> None:
+        self._at = at
+
+    def now(self) -> datetime:
+        return self._at
+
+
+def _as_of(text: str) -> datetime:
+    now = datetime.now(UTC)
+    if text.startswith("+") and text[-1:] in ("d", "h") and text[1:-1].isdigit():
+        amount = int(text[1:-1])
+        return now + (timedelta(days=amount) if text.endswith("d") else timedelta(hours=amount))
+    try:
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        raise SettingsError(f"--as-of: {text!r} is not ISO 8601 or +Nd/+Nh") from None
+    if at.tzinfo is None:
+        raise SettingsError("--as-of needs a UTC offset, e.g. 2026-12-01T09:00:00+00:00")
+    return at
 
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run the sweep once: SLA warnings/breaches, auto-close, contact retention."""
     _use_operator_env()
+    if args.as_of is not None:
+        if deps.settings().stage != "local":
+            raise SettingsError("--as-of is for the local stage only")
+        deps.override(clock=_FixedClock(_as_of(args.as_of)))
     jobs = frozenset(j.strip() for j in args.jobs.split(",") if j.strip())
     try:
         report = deps.sweep_service().run(jobs)
