@@ -22,6 +22,8 @@
 | CLEARLOOP_AUTOCLOSE_DAYS | 14 | a resolved ticket nobody reopens closes after this many days |
 | CLEARLOOP_CONTACT_RETENTION_DAYS | 365 | contact details are erased this long after closing |
 | CLEARLOOP_OUTBOX_FILE | <data dir>/outbox.jsonl | where the local notifier writes messages |
+| CLEARLOOP_NOTIFIER | outbox (local), ses (dev, prod) | ``outbox`` (a local file) or ``ses`` |
+| CLEARLOOP_SES_SENDER | (none) | From address of SES messages (a verified identity) |
 | AWS_REGION / AWS_DEFAULT_REGION | us-east-1 | region for AWS clients |
 """
 
@@ -34,6 +36,7 @@ from pathlib import Path
 
 STAGES = ("local", "dev", "prod")
 STORES = ("sqlite", "dynamodb")
+NOTIFIERS = ("outbox", "ses")
 _BUNDLED = Path(__file__).resolve().parent / "data"
 
 
@@ -64,6 +67,8 @@ class Settings:
     contact_retention_days: int = 365
     outbox_file: Path = Path(".local/outbox.jsonl")
     mac_key_id: str | None = None
+    notifier: str = "outbox"
+    ses_sender: str | None = None
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -95,6 +100,15 @@ class Settings:
             return value
 
         idem_hours = whole("CLEARLOOP_IDEMPOTENCY_HOURS", 24, 1)
+        # Nothing leaves the machine on the local stage unless asked for; AWS stages send mail.
+        notifier = get("CLEARLOOP_NOTIFIER", "outbox" if stage == "local" else "ses")
+        if notifier not in NOTIFIERS:
+            raise SettingsError(f"CLEARLOOP_NOTIFIER must be one of {', '.join(NOTIFIERS)}")
+        ses_sender = get("CLEARLOOP_SES_SENDER", "") or None
+        if ses_sender is not None and (
+            "@" not in ses_sender or any(ord(c) < 32 or ord(c) == 127 for c in ses_sender)
+        ):
+            raise SettingsError("CLEARLOOP_SES_SENDER must be an e-mail address on one line")
         return cls(
             stage=stage,
             store=store,
@@ -121,4 +135,6 @@ class Settings:
             contact_retention_days=whole("CLEARLOOP_CONTACT_RETENTION_DAYS", 365, 1),
             outbox_file=Path(get("CLEARLOOP_OUTBOX_FILE", str(data_dir / "outbox.jsonl"))),
             mac_key_id=e.get("CLEARLOOP_MAC_KEY_ID") or None,
+            notifier=notifier,
+            ses_sender=ses_sender,
         )

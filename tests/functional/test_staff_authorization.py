@@ -28,9 +28,7 @@ PRINCIPALS = (
 UNAUTHENTICATED = {"none": 401, "bad": 401, "expired": 401, "revoked": 401}
 
 
-def _row(
-    other: int, agent: int, supervisor: int, admin: int
-) -> dict[str, int]:
+def _row(other: int, agent: int, supervisor: int, admin: int) -> dict[str, int]:
     return {
         **UNAUTHENTICATED,
         "other_agent": other,
@@ -152,9 +150,7 @@ def test_authorization_matrix(api: Api) -> None:
     for (method, route), (build, expected) in MATRIX.items():
         for principal in PRINCIPALS:
             ticket = submit(api, contact={"email": "matrix@example.org"})
-            canned = call(
-                api, "POST", "/v1/staff/canned", {"title": "x", "text": "y"}, **admin
-            )
+            canned = call(api, "POST", "/v1/staff/canned", {"title": "x", "text": "y"}, **admin)
             context = {"number": ticket["number"], "canned_id": canned.json_body["id"]}
             verb, path, body = build(context)
             if method == "PATCH":
@@ -164,7 +160,9 @@ def test_authorization_matrix(api: Api) -> None:
                 headers_for = headers[principal]
             r = call(api, verb, path, body, **headers_for)
             if r.status_code != expected[principal]:
-                failures.append(f"{method} {route} as {principal}: {r.status_code} {r.body[:120]!r}")
+                failures.append(
+                    f"{method} {route} as {principal}: {r.status_code} {r.body[:120]!r}"
+                )
             if r.status_code in (401, 403):
                 assert r.json_body["error"]["code"] in ("unauthorized", "forbidden")
     assert failures == []

@@ -76,7 +76,10 @@ def test_zip_serves_a_request_on_the_runtime_python(built: BuildResult, tmp_path
     version = python_version(built.runtime)
     python = _runtime_python(version)
     if python is None:
-        pytest.skip(f"no CPython {version} on this machine to load the zip with")
+        pytest.fail(
+            f"no CPython {version} on this machine to load the zip with (this machine kind "
+            f"ships it under ~/.pyenv/versions; install python{version} to run this check)"
+        )
     code = tmp_path / "code"
     with zipfile.ZipFile(built.zip_path) as archive:
         archive.extractall(code)

@@ -45,9 +45,7 @@ def test_readme_walkthrough_works_as_written(tmp_path: Path, store: str) -> None
     assert "API=http://127.0.0.1:8000" in script
     with running_stack(tmp_path / "data", store=store) as stack:
         script = script.replace("API=http://127.0.0.1:8000", f"API={stack.api_url}")
-        env = {
-            k: v for k, v in os.environ.items() if not k.startswith(("CLEARLOOP_", "AWS_"))
-        }
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("CLEARLOOP_", "AWS_"))}
         env["CLEARLOOP_DATA_DIR"] = str(stack.data_dir)
         done = subprocess.run(
             ["bash", "-euo", "pipefail", "-c", script],

@@ -10,6 +10,11 @@ The state lives in ``ticket.attributes["sla"]``::
 A breach is history: once ``breached_at`` is set it is never cleared, and meeting the target
 later records ``met_at`` beside it (the state stays ``breached``). Time in ``awaiting_info`` is
 added to every deadline not yet met when the clock resumes, measured on the priority's clock.
+A reopened ticket's resolution window starts again at the reopening (``started_at``).
+
+"Due soon" fires when the time left before the deadline is at most (1 - fraction) of the
+priority's target, i.e. when 80 % of the target's running time is used: paused time and the time
+before a reopening do not count, so a paused or reopened ticket is not warned early.
 
 Rule for priority changes (documented in the how-it-works page): deadlines are recomputed from
 the submission time with the new priority's targets, then extended by every pause so far;
@@ -27,13 +32,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from chalicelib.domain.sla import (
-    Policy,
-    add_clock_time,
-    compute_deadlines,
-    elapsed,
-    warning_time,
-)
+from chalicelib.domain.sla import Policy, Target, add_clock_time, elapsed
 from chalicelib.domain.tickets import OPEN_STATUSES, Deadlines, Ticket
 
 KINDS = ("first_response", "resolution")
@@ -97,7 +96,13 @@ def restart_resolution(ticket: Ticket, at: datetime, policy: Policy) -> Ticket:
     target = policy.targets[ticket.priority]
     state = sla_of(ticket)
     history = [*ticket.attributes.get("sla_history", []), {"resolution": state["resolution"]}]
-    state["resolution"] = {"state": "ok", "warned_at": None, "breached_at": None, "met_at": None}
+    state["resolution"] = {
+        "state": "ok",
+        "warned_at": None,
+        "breached_at": None,
+        "met_at": None,
+        "started_at": _iso(at),
+    }
     deadline = add_clock_time(at, target.resolution, target.clock, policy.calendar)
     return ticket.replace(
         deadlines=Deadlines(ticket.deadlines.first_response, deadline),
@@ -131,31 +136,29 @@ def resume(ticket: Ticket, at: datetime, policy: Policy) -> Ticket:
 
 
 def recompute_for_priority(ticket: Ticket, priority: str, policy: Policy) -> Ticket:
-    """Deadlines for a new priority: from submission with its targets, plus every pause."""
-    fresh = compute_deadlines(ticket.submitted_at, priority, policy)
+    """Deadlines for a new priority: from the start of each window (the submission, or the
+    reopening for a later resolution round) with its targets, plus every pause since."""
     target = policy.targets[priority]
     state = sla_of(ticket)
-    extra = {kind: timedelta(0) for kind in KINDS}
-    for start, end in state["pauses"]:
-        d = elapsed(
-            datetime.fromisoformat(start),
-            datetime.fromisoformat(end),
-            target.clock,
-            policy.calendar,
-        )
-        for kind in KINDS:
-            extra[kind] += d
     moved = {}
     for kind in KINDS:
         old = deadline_of(ticket, kind)
         if state[kind]["met_at"] is not None or state[kind]["breached_at"] is not None:
             moved[kind] = old  # settled targets keep the deadline they were judged against
-        else:
-            base = fresh.first_response if kind == "first_response" else fresh.resolution
-            moved[kind] = add_clock_time(base, extra[kind], target.clock, policy.calendar)
-            if state[kind]["state"] == "due_soon":
-                state[kind]["state"] = "ok"  # re-judged against the new window
-                state[kind]["warned_at"] = None
+            continue
+        start = _window_start(ticket, state, kind)
+        paused = timedelta(0)
+        for pause_start, pause_end in state["pauses"]:
+            begin = datetime.fromisoformat(pause_start)
+            if begin >= start:
+                paused += elapsed(
+                    begin, datetime.fromisoformat(pause_end), target.clock, policy.calendar
+                )
+        base = add_clock_time(start, _window(target, kind), target.clock, policy.calendar)
+        moved[kind] = add_clock_time(base, paused, target.clock, policy.calendar)
+        if state[kind]["state"] == "due_soon":
+            state[kind]["state"] = "ok"  # re-judged against the new window
+            state[kind]["warned_at"] = None
     return ticket.replace(
         priority=priority,
         deadlines=Deadlines(moved["first_response"], moved["resolution"]),
@@ -163,15 +166,25 @@ def recompute_for_priority(ticket: Ticket, priority: str, policy: Policy) -> Tic
     )
 
 
+def _window(target: Target, kind: str) -> timedelta:
+    return target.first_response if kind == "first_response" else target.resolution
+
+
+def _window_start(ticket: Ticket, state: dict[str, Any], kind: str) -> datetime:
+    started = _parse(state[kind].get("started_at"))
+    return ticket.submitted_at if started is None else started
+
+
 def _warning(ticket: Ticket, kind: str, policy: Policy) -> datetime:
+    """When at most (1 - fraction) of the target is left before the deadline (see the module
+    docstring): for a fresh window this is ``warning_time`` at the policy's fraction."""
     target = policy.targets[ticket.priority]
-    return warning_time(
-        ticket.submitted_at,
-        deadline_of(ticket, kind),
-        target.clock,
-        policy.calendar,
-        policy.due_soon_fraction,
-    )
+    window = _window(target, kind)
+    start = _window_start(ticket, sla_of(ticket), kind)
+    # Pauses and priority changes move the deadline; the warning moves with it.
+    extra = elapsed(start, deadline_of(ticket, kind), target.clock, policy.calendar) - window
+    lead = max(window * policy.due_soon_fraction + extra, timedelta(0))
+    return add_clock_time(start, lead, target.clock, policy.calendar)
 
 
 def evaluate(ticket: Ticket, now: datetime, policy: Policy) -> tuple[Ticket, list[SlaAlert]]:

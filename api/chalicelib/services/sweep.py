@@ -5,7 +5,12 @@ purge of contact details past their retention period.
 It reads only the due index (``list_due``), never the whole store. Every change is saved with
 the version it read, so a second sweep running at the same time loses the race for each ticket
 it did not win and sends nothing for it: each notification goes out once per
-(ticket, target, deadline).
+(ticket, target, deadline). Notifications are sent after the save, so a crash between the two
+loses the message rather than sending it twice; the breach itself is recorded either way.
+
+Tickets due for a job this run does not do (a resolved ticket waiting for the daily auto-close,
+seen by the 5-minute SLA run) stay at the head of the due list. Each further read asks for that
+many more tickets, so they never hide the work behind them.
 
 Example::
 
@@ -18,12 +23,14 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 
+from chalicelib.crypto.port import ContactCipher
 from chalicelib.domain.departments import Directory
 from chalicelib.domain.sla import Policy
 from chalicelib.domain.sla_state import FINISHED, SlaAlert, Timers, evaluate
 from chalicelib.domain.tickets import Ticket
 from chalicelib.errors import NotFoundError, StaleVersionError
-from chalicelib.notify.port import Notification, Notifier
+from chalicelib.notify.messages import DEFAULT_LANGUAGE, notify_submitter, sla_alert_message
+from chalicelib.notify.port import Notifier
 from chalicelib.services.changes import Change
 from chalicelib.services.ports import Clock
 from chalicelib.services.views import public_time
@@ -31,7 +38,7 @@ from chalicelib.store.port import TicketStore
 
 log = logging.getLogger("clearloop.sweep")
 BATCH = 200
-MAX_BATCHES = 50
+MAX_TICKETS = 10_000  # per run; whatever is left is still due for the next run
 ALL_JOBS = frozenset({"sla", "autoclose", "retention"})
 
 
@@ -51,6 +58,7 @@ class SweepReport:
     closed: int = 0
     purged: int = 0
     lost_races: int = 0
+    deferred: int = 0  # due, but for a job this run does not do
     notifications: list[str] = field(default_factory=list)
 
 
@@ -63,13 +71,20 @@ class SweepService:
         timers: Timers,
         notifier: Notifier,
         directory: Directory,
+        *,
+        cipher: ContactCipher | None = None,
+        language: str = DEFAULT_LANGUAGE,
     ) -> None:
+        """``cipher``, when given, lets an auto-close tell a consenting submitter (it reads the
+        e-mail address); ``language`` is the one department messages are written in."""
         self._store = store
         self._clock = clock
         self._policy = policy
         self._timers = timers
         self._notifier = notifier
         self._directory = directory
+        self._cipher = cipher
+        self._language = language
 
     def run(self, jobs: frozenset[str] = ALL_JOBS) -> SweepReport:
         """Handle every ticket due now for ``jobs``; safe to run twice or concurrently.
@@ -82,16 +97,22 @@ class SweepService:
         now = self._clock.now()
         report = SweepReport()
         seen: set[str] = set()
-        for _ in range(MAX_BATCHES):
-            due = [t for t in self._store.list_due(now, BATCH) if t.number not in seen]
-            report.read += len(due)
-            if not due:
-                break
-            for ticket in due:
+        limit = BATCH
+        while True:
+            due = self._store.list_due(now, limit)
+            fresh = [t for t in due if t.number not in seen]
+            report.read += len(fresh)
+            for ticket in fresh:
                 seen.add(ticket.number)
                 if _job_of(ticket) in jobs:
                     self._handle(ticket, report)
-        return report
+                else:
+                    report.deferred += 1
+            if len(due) < limit or not fresh or len(seen) >= MAX_TICKETS:
+                return report  # everything due was read (or this run has done its share)
+            # Tickets seen may still head the list (deferred, lost races, an index that lags):
+            # ask for as many more, so the next read reaches past them.
+            limit = BATCH + len(seen)
 
     def _handle(self, ticket: Ticket, report: SweepReport) -> None:
         now = self._clock.now()
@@ -145,28 +166,19 @@ class SweepService:
             return
         for alert in alerts:
             self._notify(ticket, alert, report)
+        if built.ticket.status == "closed" and ticket.status == "resolved" and self._cipher:
+            sent = notify_submitter(self._notifier, self._cipher, built.ticket)
+            if sent is not None:
+                report.notifications.append(sent.dedupe_key)
 
     def _notify(self, ticket: Ticket, alert: SlaAlert, report: SweepReport) -> None:
-        dept = self._directory.get(ticket.department)
-        breached = alert.alert == "breached"
-        to = dept.supervisor_email if breached else dept.email
-        what = "breached" if breached else "due soon"
-        target = alert.kind.replace("_", " ")
-        notification = Notification(
-            to=to,
-            subject=f"[Clearloop] {ticket.number}: {target} {what} ({ticket.priority})",
-            body=(
-                f"Ticket {ticket.number} ({ticket.priority}, {ticket.category}) in {dept.id}: "
-                f"the {target} target is {what}. Deadline: {public_time(alert.deadline)}."
-            ),
-            kind=f"sla_{alert.alert}",
-            number=ticket.number,
-            dedupe_key=f"{ticket.number}:{alert.kind}:{alert.alert}:{public_time(alert.deadline)}",
-        )
+        key = f"{ticket.number}:{alert.kind}:{alert.alert}"
         try:
+            department = self._directory.get(ticket.department)
+            notification = sla_alert_message(ticket, alert, department, self._language)
             self._notifier.send(notification)
             report.notifications.append(notification.dedupe_key)
         except Exception:
-            # The breach is recorded on the ticket either way; a failed send is logged and the
-            # alarm on sweep failures (infra) picks it up.
-            log.exception("notification failed for %s", notification.dedupe_key)
+            # The breach is recorded on the ticket and in the staff queues either way; one
+            # failed message must not stop the run, so it is logged as an error and skipped.
+            log.exception("notification failed for %s", key)
