@@ -785,3 +785,72 @@ def test_canned_responses_put_list_replace_delete(store: TicketStore) -> None:
     assert store.delete_canned("thanks") is False
     assert store.delete_canned("never-existed") is False
     assert store.list_canned() == [lighting]
+
+
+# -- edges where the adapters disagreed (see each test) -----------------------------------------
+
+
+def test_saving_no_changes_does_nothing(store: TicketStore) -> None:
+    """An empty list is a no-op on every adapter (DynamoDB rejects an empty transaction)."""
+    n = number(400)
+    v1, submitted = _seed(store, n)
+
+    store.save_tickets([])
+
+    assert _view(store, n) == TicketView(ticket=v1, events=[submitted])
+
+
+def test_one_ticket_twice_in_one_save_is_rejected_before_writing(store: TicketStore) -> None:
+    """Each ticket may appear once per save (DynamoDB cannot put one item twice in a
+    transaction); the adapters must refuse it the same way, writing nothing."""
+    n = number(401)
+    v1, submitted = _seed(store, n)
+    v2 = _next(v1, status="acknowledged")
+    v3 = _next(v2, status="in_progress")
+
+    with pytest.raises(ValueError, match=n):
+        store.save_tickets(
+            [
+                TicketChange(v2, 1, [_staff_event(n, 2, T0 + HOUR)]),
+                TicketChange(v3, 2, [_staff_event(n, 3, T0 + 2 * HOUR)]),
+            ]
+        )
+
+    assert _view(store, n) == TicketView(ticket=v1, events=[submitted])
+
+
+def test_appending_another_tickets_event_is_rejected(store: TicketStore) -> None:
+    a, b = number(402), number(403)
+    a1, a_submitted = _seed(store, a)
+    b1, b_submitted = _seed(store, b)
+
+    with pytest.raises(ValueError, match=b):
+        store.append_events(a, [_staff_event(b, 900_001, T0 + HOUR, kind="contact_viewed")])
+
+    assert _view(store, a) == TicketView(ticket=a1, events=[a_submitted])
+    assert _view(store, b) == TicketView(ticket=b1, events=[b_submitted])
+
+
+def test_events_with_one_seq_at_different_times_are_both_kept(store: TicketStore) -> None:
+    """An event is identified by its time and seq (``EVENT#<iso time>#<seq>``): audit entries
+    draw a random high seq, and two reads that draw the same one must both be recorded."""
+    n = number(404)
+    v1, submitted = _seed(store, n)
+    first = _staff_event(n, 900_123, T0 + HOUR, kind="contact_viewed")
+    second = _staff_event(n, 900_123, T0 + 2 * HOUR, kind="contact_viewed")
+
+    store.append_events(n, [first])
+    store.append_events(n, [second])
+
+    assert _view(store, n) == TicketView(ticket=v1, events=[submitted, first, second])
+
+
+def test_repeated_departments_and_statuses_list_each_ticket_once(store: TicketStore) -> None:
+    tickets = _seed_queue(store)
+    query = QueueQuery(("parks", "water", "parks"), ("received", "in_progress", "received"))
+    expected = _numbers(sorted((t for t in tickets if _matches(query, t)), key=_queue_order))
+    assert len(expected) > 2
+
+    assert _numbers(store.list_queue(query, None, 100).tickets) == expected
+    pages = _all_pages(store, query, 2)
+    assert [n for page in pages for n in _numbers(page.tickets)] == expected

@@ -4,7 +4,7 @@ The state lives in ``ticket.attributes["sla"]``::
 
     {"first_response": {"state": "ok" | "due_soon" | "met" | "breached",
                         "warned_at": iso | None, "breached_at": iso | None, "met_at": iso | None},
-     "resolution": {...},
+     "resolution": {..., "started_at": iso (set when a reopening restarts the window)},
      "pauses": [[start iso, end iso], ...]}
 
 A breach is history: once ``breached_at`` is set it is never cleared, and meeting the target
@@ -17,8 +17,9 @@ priority's target, i.e. when 80 % of the target's running time is used: paused t
 before a reopening do not count, so a paused or reopened ticket is not warned early.
 
 Rule for priority changes (documented in the how-it-works page): deadlines are recomputed from
-the submission time with the new priority's targets, then extended by every pause so far;
-targets already met stay met, and breaches stay recorded.
+the submission time (for a reopened ticket's resolution, from the reopening) with the new
+priority's targets, then extended by every pause since; targets already met stay met, and
+breaches stay recorded.
 
 Example::
 
@@ -126,7 +127,7 @@ def resume(ticket: Ticket, at: datetime, policy: Policy) -> Ticket:
     for kind in KINDS:
         deadline = deadline_of(ticket, kind)
         if state[kind]["met_at"] is None and state[kind]["breached_at"] is None:
-            deadline = add_clock_time(deadline, paused, target.clock, policy.calendar)
+            deadline = _extend(deadline, paused, target, policy)
         moved[kind] = deadline
     return ticket.replace(
         paused_at=None,
@@ -155,7 +156,7 @@ def recompute_for_priority(ticket: Ticket, priority: str, policy: Policy) -> Tic
                     begin, datetime.fromisoformat(pause_end), target.clock, policy.calendar
                 )
         base = add_clock_time(start, _window(target, kind), target.clock, policy.calendar)
-        moved[kind] = add_clock_time(base, paused, target.clock, policy.calendar)
+        moved[kind] = _extend(base, paused, target, policy)
         if state[kind]["state"] == "due_soon":
             state[kind]["state"] = "ok"  # re-judged against the new window
             state[kind]["warned_at"] = None
@@ -164,6 +165,14 @@ def recompute_for_priority(ticket: Ticket, priority: str, policy: Policy) -> Tic
         deadlines=Deadlines(moved["first_response"], moved["resolution"]),
         attributes={**ticket.attributes, "sla": state},
     )
+
+
+def _extend(deadline: datetime, paused: timedelta, target: Target, policy: Policy) -> datetime:
+    """``deadline`` moved by ``paused`` on the target's clock. No pause, no move: adding zero
+    business time would carry a deadline at closing time over to the next opening."""
+    if paused <= timedelta(0):
+        return deadline
+    return add_clock_time(deadline, paused, target.clock, policy.calendar)
 
 
 def _window(target: Target, kind: str) -> timedelta:

@@ -1,10 +1,12 @@
-"""Building one versioned change to a ticket: new state, timeline events, next due time."""
+"""Building one versioned change to a ticket: new state, timeline events, next due time, and
+what the change does to the daily rollups (written by the store in the same transaction)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
+from chalicelib.domain import rollups
 from chalicelib.domain.sla import Policy
 from chalicelib.domain.sla_state import Timers, next_due
 from chalicelib.domain.tickets import Event, Ticket
@@ -62,4 +64,11 @@ class Change:
             event_seq=self.original.event_seq + len(self.events),
         )
         ticket = ticket.replace(due_at=next_due(ticket, policy, timers))
-        return TicketChange(ticket, self.original.version, list(self.events))
+        ticket = rollups.track(self.original, ticket, self.now)
+        zone = policy.calendar.timezone
+        return TicketChange(
+            ticket,
+            self.original.version,
+            list(self.events),
+            rollups.delta(self.original, ticket, zone),
+        )

@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from chalicelib.crypto.port import ContactCipher, Keyring
-from chalicelib.domain import numbers
+from chalicelib.domain import numbers, rollups
 from chalicelib.domain.categories import Taxonomy
 from chalicelib.domain.feedback import Contact, Submission, parse_submission
 from chalicelib.domain.sla import Policy, compute_deadlines
@@ -141,7 +141,12 @@ class SubmissionService:
                     expires_at=now + self._idem_ttl,
                 )
             try:
-                self._store.create_ticket(ticket, events, record)
+                self._store.create_ticket(
+                    ticket,
+                    events,
+                    record,
+                    rollups=rollups.delta(None, ticket, self._policy.calendar.timezone),
+                )
             except NumberTakenError:
                 continue  # astronomically rare with 45 random bits: draw again
             except IdempotencyExistsError:

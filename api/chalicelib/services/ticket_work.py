@@ -20,6 +20,7 @@ from chalicelib.crypto.port import ContactCipher, DecryptionError, Keyring
 from chalicelib.domain import lifecycle
 from chalicelib.domain.categories import Taxonomy
 from chalicelib.domain.lifecycle import TransitionRequest
+from chalicelib.domain.rollups import REJECT_KINDS
 from chalicelib.domain.sla import Policy
 from chalicelib.domain.sla_state import (
     Timers,
@@ -386,12 +387,18 @@ class TicketWorkService:
         """Move the ticket to another status, if the state machine allows it."""
         if not isinstance(body, dict):
             raise ValidationError("The body must be a JSON object.")
-        unknown = set(body) - {"status", "text", "merge_into", "version"}
+        unknown = set(body) - {"status", "text", "merge_into", "version", "reject_kind"}
         if unknown:
             raise ValidationError("Unknown fields.", dict.fromkeys(unknown, "is not a known field"))
         target = body.get("status")
         text = body.get("text")
         merge_into = body.get("merge_into")
+        reject_kind = body.get("reject_kind")
+        if reject_kind is not None and (target != "rejected" or reject_kind not in REJECT_KINDS):
+            raise ValidationError(
+                "reject_kind says why a ticket is rejected: spam or out_of_scope.",
+                {"reject_kind": "must be spam or out_of_scope, and only when rejecting"},
+            )
         if not isinstance(target, str):
             raise ValidationError(
                 "Which status?", {"status": f"must be one of {', '.join(STATUSES)}"}
@@ -423,7 +430,12 @@ class TicketWorkService:
                 resolved_at=now, resolution=text, resolution_round=t.resolution_round + 1
             )
         elif target == "rejected":
-            new = new.replace(reason=text, closed_at=now)
+            # Spam leaves the resolution rate's denominator; out of scope stays in it.
+            kind = reject_kind or "out_of_scope"
+            new = new.replace(
+                reason=text, closed_at=now, attributes={**new.attributes, "reject_kind": kind}
+            )
+            data["reject_kind"] = kind
         elif target == "closed":
             new = new.replace(closed_at=now)
         elif target == "merged":

@@ -12,11 +12,12 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any, Protocol
 
+from chalicelib.domain.rollups import CellDelta, RollupKey, RollupRow
 from chalicelib.domain.staff import CannedResponse, StaffMember, TokenRecord
 from chalicelib.domain.tickets import Event, Ticket
 
@@ -48,11 +49,14 @@ class TicketView:
 
 @dataclass(frozen=True)
 class TicketChange:
-    """A new state of a ticket, the version it replaces, and the events it appends."""
+    """A new state of a ticket, the version it replaces, the events it appends, and what the
+    change does to the daily rollups (``domain.rollups.delta``; written in the same
+    transaction)."""
 
     ticket: Ticket
     expected_version: int
     events: list[Event]
+    rollups: Mapping[RollupKey, CellDelta] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -83,8 +87,10 @@ class TicketStore(Protocol):
         ticket: Ticket,
         events: list[Event],
         idempotency: IdempotencyRecord | None = None,
+        rollups: Mapping[RollupKey, CellDelta] | None = None,
     ) -> None:
-        """Store a new ticket, its first events and (optionally) its idempotency record atomically.
+        """Store a new ticket, its first events, (optionally) its idempotency record and its
+        rollup increments atomically.
 
         Raises NumberTakenError when the number exists and IdempotencyExistsError when an
         unexpired record already holds the idempotency key; in both cases nothing is written.
@@ -105,6 +111,7 @@ class TicketStore(Protocol):
         Each ``change.ticket.version`` must be ``change.expected_version + 1``. Raises
         StaleVersionError when any stored version differs and NotFoundError when a ticket does
         not exist; in both cases nothing is written. A merge saves both tickets in one call.
+        The changes' rollup increments are written in the same transaction.
         """
         ...
 
@@ -121,6 +128,31 @@ class TicketStore(Protocol):
 
         Reads only what is due (an index on ``due_at``), never the whole store.
         """
+        ...
+
+    def read_rollups(self, first_day: date, last_day: date) -> list[RollupRow]:
+        """The rollup rows of every day from ``first_day`` to ``last_day`` (inclusive).
+
+        Reads one partition (DynamoDB) or row (SQLite) per day, never tickets. A cell may come
+        back as several rows (shards): sum them with ``domain.rollups.merge_rows``.
+        """
+        ...
+
+    def read_rollup_totals(self) -> list[RollupRow]:
+        """The ``TOTAL`` rows: what is open and overdue now, per dimension value."""
+        ...
+
+    def list_board(self, month: str) -> list[Ticket]:
+        """Tickets on the resolved-issue board for ``month`` (``yyyy-mm``), newest resolution
+        first; served by the board index (``domain.publication.board_position``)."""
+        ...
+
+    def import_tickets(
+        self, views: Sequence[TicketView], rollups: Mapping[RollupKey, CellDelta]
+    ) -> None:
+        """Bulk-load tickets with their events and the rollup increments they add (history for
+        benchmarks and migrations, into numbers not yet used). One transaction on SQLite;
+        batched writes on DynamoDB, where a failure part-way may leave part of the batch."""
         ...
 
     def put_staff(self, member: StaffMember) -> None:

@@ -18,12 +18,16 @@ from __future__ import annotations
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+from chalicelib.domain import rollups as rollup_cells
+from chalicelib.domain.publication import board_position
+from chalicelib.domain.rollups import TOTAL_DAY, CellDelta, RollupKey, RollupRow
 from chalicelib.domain.staff import CannedResponse, StaffMember, TokenRecord
 from chalicelib.domain.tickets import Event, Ticket
 from chalicelib.errors import (
@@ -90,6 +94,14 @@ MIGRATIONS: tuple[str, ...] = (
     CREATE INDEX tokens_staff ON tokens (staff_id, created_at);
     CREATE TABLE canned (id TEXT PRIMARY KEY, doc TEXT NOT NULL);
     """,
+    # 3: the resolved-issue board index and the daily rollups (one document per day).
+    """
+    ALTER TABLE tickets ADD COLUMN board_month TEXT;
+    ALTER TABLE tickets ADD COLUMN board_sort TEXT;
+    CREATE INDEX tickets_board ON tickets (board_month, board_sort)
+        WHERE board_month IS NOT NULL;
+    CREATE TABLE rollups (day TEXT PRIMARY KEY, doc TEXT NOT NULL);
+    """,
 )
 
 _BUSY_TIMEOUT_MS = 5000
@@ -99,7 +111,14 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
+_TICKET_COLUMNS = (
+    "number, status, department, priority, submitted_at, updated_at, due_at, version, "
+    "assignee, sort_key, board_month, board_sort, doc"
+)
+
+
 def _ticket_row(ticket: Ticket, record: dict[str, Any]) -> tuple[Any, ...]:
+    board = board_position(ticket)
     return (
         ticket.number,
         ticket.status,
@@ -111,8 +130,71 @@ def _ticket_row(ticket: Ticket, record: dict[str, Any]) -> tuple[Any, ...]:
         ticket.version,
         ticket.assignee,
         ticket.queue_sort_key,
+        None if board is None else board[0],
+        None if board is None else f"{codec.iso(board[1])}#{ticket.number}",
         _dumps(record),
     )
+
+
+def _cell_name(key: RollupKey) -> str:
+    return f"{key.dimension}#{key.value}"
+
+
+def _apply_rollups(conn: sqlite3.Connection, change: Mapping[RollupKey, CellDelta]) -> None:
+    """Add ``change`` to the day documents it touches (inside the caller's transaction, which
+    holds SQLite's write lock, so the read-modify-write cannot race)."""
+    if not change:
+        return
+    by_day: dict[str, dict[RollupKey, CellDelta]] = defaultdict(dict)
+    for key, cell in change.items():
+        by_day[key.day][key] = cell
+    days = sorted(by_day)
+    docs: dict[str, str] = {}
+    for start in range(0, len(days), 500):
+        chunk = days[start : start + 500]
+        marks = ",".join("?" * len(chunk))
+        sql = f"SELECT day, doc FROM rollups WHERE day IN ({marks})"  # noqa: S608 - placeholders
+        rows = conn.execute(sql, chunk).fetchall()
+        docs.update(dict(rows))
+    for day in days:
+        doc = docs.get(day, "{}")
+        cells = {
+            row.key: rollup_cells.Cell(
+                dict(row.counts), {m: set(items) for m, items in row.samples.items()}
+            )
+            for row in _rollup_rows(day, doc)
+        }
+        rollup_cells.apply(cells, by_day[day])
+        new_doc = {
+            _cell_name(key): {
+                "counts": cell.counts,
+                "samples": {m: sorted(items) for m, items in cell.samples.items()},
+            }
+            for key, cell in cells.items()
+        }
+        if new_doc:
+            conn.execute(
+                "INSERT INTO rollups (day, doc) VALUES (?, ?) "
+                "ON CONFLICT (day) DO UPDATE SET doc = excluded.doc",
+                (day, _dumps(new_doc)),
+            )
+        else:
+            conn.execute("DELETE FROM rollups WHERE day = ?", (day,))
+
+
+def _rollup_rows(day: str, doc_text: str) -> list[RollupRow]:
+    """The cells of one day's document (``{"<dimension>#<value>": {"counts", "samples"}}``)."""
+    rows = []
+    for name, raw in json.loads(doc_text).items():
+        dimension, value = name.split("#", 1)
+        rows.append(
+            RollupRow(
+                RollupKey(day, dimension, value),
+                dict(raw.get("counts", {})),
+                {m: frozenset(items) for m, items in raw.get("samples", {}).items()},
+            )
+        )
+    return rows
 
 
 def _insert_events(conn: sqlite3.Connection, events: list[Event]) -> None:
@@ -235,8 +317,10 @@ class SqliteStore:
         ticket: Ticket,
         events: list[Event],
         idempotency: IdempotencyRecord | None = None,
+        rollups: Mapping[RollupKey, CellDelta] | None = None,
     ) -> None:
-        """Insert the ticket, its events and the idempotency record in one transaction."""
+        """Insert the ticket, its events, the idempotency record and the rollup increments in
+        one transaction."""
         record = codec.ticket_to_record(ticket)
         try:
             with self._write() as conn:
@@ -263,12 +347,12 @@ class SqliteStore:
                 if exists is not None:
                     raise NumberTakenError(f"ticket number {ticket.number} exists")
                 conn.execute(
-                    "INSERT INTO tickets (number, status, department, priority, submitted_at, "
-                    "updated_at, due_at, version, assignee, sort_key, doc) "
-                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    f"INSERT INTO tickets ({_TICKET_COLUMNS}) "  # noqa: S608 - constant
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     _ticket_row(ticket, record),
                 )
                 _insert_events(conn, events)
+                _apply_rollups(conn, rollups or {})
         except sqlite3.IntegrityError as e:
             raise NumberTakenError(f"ticket number {ticket.number} exists") from e
         except sqlite3.Error as e:
@@ -337,10 +421,12 @@ class SqliteStore:
                     conn.execute(
                         "UPDATE tickets SET number = ?, status = ?, department = ?, "
                         "priority = ?, submitted_at = ?, updated_at = ?, due_at = ?, "
-                        "version = ?, assignee = ?, sort_key = ?, doc = ? WHERE number = ?",
+                        "version = ?, assignee = ?, sort_key = ?, board_month = ?, "
+                        "board_sort = ?, doc = ? WHERE number = ?",
                         (*_ticket_row(ticket, record), ticket.number),
                     )
                     _insert_events(conn, change.events)
+                _apply_rollups(conn, rollup_cells.combine(c.rollups for c in changes))
         except sqlite3.Error as e:
             raise StoreUnavailableError(f"cannot save the ticket: {e}") from e
 
@@ -396,6 +482,44 @@ class SqliteStore:
             (codec.iso(before), limit),
         )
         return [codec.ticket_from_record(json.loads(r[0])) for r in rows]
+
+    def read_rollups(self, first_day: date, last_day: date) -> list[RollupRow]:
+        """One row per day (the primary key's range); ``TOTAL`` sorts after every date."""
+        rows = self._read(
+            "SELECT day, doc FROM rollups WHERE day >= ? AND day <= ? ORDER BY day",
+            (first_day.isoformat(), last_day.isoformat()),
+        )
+        return [row for day, doc in rows for row in _rollup_rows(day, doc)]
+
+    def read_rollup_totals(self) -> list[RollupRow]:
+        rows = self._read("SELECT day, doc FROM rollups WHERE day = ?", (TOTAL_DAY,))
+        return [row for day, doc in rows for row in _rollup_rows(day, doc)]
+
+    def list_board(self, month: str) -> list[Ticket]:
+        """Served by the partial index on (board_month, board_sort)."""
+        rows = self._read(
+            "SELECT doc FROM tickets WHERE board_month = ? ORDER BY board_sort DESC", (month,)
+        )
+        return [codec.ticket_from_record(json.loads(r[0])) for r in rows]
+
+    def import_tickets(
+        self, views: Sequence[TicketView], rollups: Mapping[RollupKey, CellDelta]
+    ) -> None:
+        """Insert tickets, events and rollup increments in one transaction."""
+        try:
+            with self._write() as conn:
+                self._count(requests=1)
+                conn.executemany(
+                    f"INSERT INTO tickets ({_TICKET_COLUMNS}) "  # noqa: S608 - constant
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    [_ticket_row(v.ticket, codec.ticket_to_record(v.ticket)) for v in views],
+                )
+                _insert_events(conn, [e for v in views for e in v.events])
+                _apply_rollups(conn, rollups)
+        except sqlite3.IntegrityError as e:
+            raise NumberTakenError(f"a ticket number in the batch exists: {e}") from e
+        except sqlite3.Error as e:
+            raise StoreUnavailableError(f"cannot import tickets: {e}") from e
 
     def _read(self, sql: str, params: tuple[Any, ...]) -> list[Any]:
         conn = self._connect()

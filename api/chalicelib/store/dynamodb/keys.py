@@ -10,6 +10,8 @@ Items (generic attribute names, ``ENTITY#id`` prefixes):
 | staff member | ``STAFF#<id>`` | ``STAFF`` |
 | staff token | ``TOKEN#<token hash>`` | ``TOKEN`` |
 | canned response | ``CANNED#<id>`` | ``CANNED`` |
+| daily rollup | ``STATS#<yyyy-mm-dd>`` | ``<dimension>#<value>#<shard>`` |
+| current totals | ``STATS#TOTAL`` | ``<dimension>#<value>#<shard>`` |
 
 Indexes are sparse: an item carries an index's keys only while it belongs in that view.
 
@@ -18,7 +20,7 @@ Indexes are sparse: an item carries an index's keys only while it belongs in tha
 | GSI1 due | ``DUE#<shard>`` | ``<due at>#<number>`` | tickets with something due |
 | GSI2 queue | ``QUEUE#<dept>#<status>`` | ``<due at or ~updated at>#<number>`` | every ticket |
 | GSI2 (overloaded) | ``STAFFLIST``, ``TOKENS#<id>``, ``CANNEDLIST`` | id or time | staff |
-| GSI3 board | ``BOARD#<yyyy-mm>`` | ``<resolved at>#<number>`` | board items (none yet) |
+| GSI3 board | ``BOARD#<yyyy-mm>`` | ``<resolved at>#<number>`` | tickets on the board |
 
 Access patterns (pattern -> key condition -> index):
 
@@ -32,11 +34,19 @@ Access patterns (pattern -> key condition -> index):
 | save a staff change | TransactWriteItems: ticket Put if ``version = :expected``, events | table |
 | authenticate a token | GetItem ``TOKEN#<hash>`` | table |
 | list staff / tokens / canned | ``GSI2PK = STAFFLIST`` / ``TOKENS#<id>`` / ``CANNEDLIST`` | GSI2 |
-| the resolved-issue board, a month | ``GSI3PK = BOARD#<yyyy-mm>`` | GSI3 |
+| the resolved-issue board, a month | ``GSI3PK = BOARD#<yyyy-mm>``, newest first | GSI3 |
+| rollups of one day (publisher) | ``PK = STATS#<yyyy-mm-dd>`` (all shards) | table |
+| bump rollups | Update ``ADD`` counters, ``ADD``/``DELETE`` sample sets, in the ticket's | table |
+| | transaction; counters on the ticket's shard, samples on their ticket's | |
 
 Submitting puts the ticket and each event with ``attribute_not_exists(PK)`` and the idempotency
 record with ``attribute_not_exists(PK) OR expires_at < :now`` in one transaction. Within a
 ticket's partition the events sort before the ticket item (``EVENT#`` < ``TICKET``), oldest first.
+
+Rollup cells carry a shard suffix (``ROLLUP_SHARDS``): a burst of submissions in one category
+spreads its counter updates over several items, and the publisher sums the shards. A ticket's
+counters always go to its own shard (``rollup_shard``), and each duration sample to the shard of
+the ticket it names, so a restated contribution removes a sample from the item that holds it.
 
 Times in keys are :func:`chalicelib.store.codec.iso` text (UTC, microseconds), so they sort as
 text. ``GSI1SK < <iso T>`` selects deadlines strictly before T: an equal deadline's key continues
@@ -48,6 +58,7 @@ from __future__ import annotations
 import hashlib
 from datetime import datetime
 
+from chalicelib.domain.publication import board_position
 from chalicelib.domain.tickets import Ticket
 from chalicelib.store.codec import iso
 
@@ -64,6 +75,9 @@ BOARD_INDEX = "GSI3"
 
 # Spreads a busy day's due entries over partitions; the sweep queries every shard.
 DUE_SHARDS = 8
+# Spreads one rollup cell's updates over items; the publisher sums them.
+ROLLUP_SHARDS = 8
+STATS_PREFIX = "STATS#"
 SEQ_DIGITS = 6
 
 TICKET_SK = "TICKET"
@@ -143,7 +157,8 @@ def ticket_index_keys(ticket: Ticket) -> dict[str, str]:
 
     Due (GSI1) only while something is due (``Ticket.due_at``: SLA warnings and deadlines while
     open, the auto-close time while resolved), so the sweep reads nothing else. Queue (GSI2)
-    always, in its department-and-status partition, ordered by ``Ticket.queue_sort_key``.
+    always, in its department-and-status partition, ordered by ``Ticket.queue_sort_key``. Board
+    (GSI3) only while the ticket is approved for the board (``board_position``).
     """
     index = {
         GSI2PK: queue_pk(ticket.department, ticket.status),
@@ -152,7 +167,34 @@ def ticket_index_keys(ticket: Ticket) -> dict[str, str]:
     if ticket.due_at is not None:
         index[GSI1PK] = due_pk(due_shard(ticket.number))
         index[GSI1SK] = due_sk(ticket.due_at, ticket.number)
+    board = board_position(ticket)
+    if board is not None:
+        index[GSI3PK] = board_pk(board[0])
+        index[GSI3SK] = board_sk(board[1], ticket.number)
     return index
+
+
+def rollup_shard(number: str) -> int:
+    """The rollup shard of a ticket's counters and samples: stable across processes."""
+    digest = hashlib.sha256(b"rollup\x00" + number.encode()).digest()
+    return int.from_bytes(digest[:4], "big") % ROLLUP_SHARDS
+
+
+def stats_pk(day: str) -> str:
+    """Partition of one day's rollup cells (``yyyy-mm-dd``, or ``TOTAL``)."""
+    return f"{STATS_PREFIX}{day}"
+
+
+def stats_sk(dimension: str, value: str, shard: int) -> str:
+    """One shard of one rollup cell."""
+    if not 0 <= shard < ROLLUP_SHARDS:
+        raise ValueError(f"rollup shard out of range: {shard}")
+    return f"{dimension}#{value}#{shard}"
+
+
+def stats_key(day: str, dimension: str, value: str, shard: int) -> dict[str, str]:
+    """Primary key of one shard of a rollup cell."""
+    return {PK: stats_pk(day), SK: stats_sk(dimension, value, shard)}
 
 
 def staff_key(staff_id: str) -> dict[str, str]:

@@ -11,15 +11,24 @@ import functools
 import math
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
+from chalicelib.domain import rollups as rollup_cells
+from chalicelib.domain.rollups import (
+    SAMPLES,
+    TOTAL_DAY,
+    CellDelta,
+    RollupKey,
+    RollupRow,
+)
 from chalicelib.domain.staff import CannedResponse, StaffMember, TokenRecord
 from chalicelib.domain.tickets import Event, Ticket
 from chalicelib.errors import (
@@ -71,6 +80,12 @@ _TRANSIENT_REASONS: Final = frozenset(
 _CONFLICT_ATTEMPTS: Final = 4
 _CONFLICT_BACKOFF_SECONDS: Final = 0.02
 _MAX_TRANSACTION_ITEMS: Final = 100
+_BATCH_WRITE_ITEMS: Final = 25
+_BATCH_WRITE_ATTEMPTS: Final = 8
+# Attributes of a rollup item that are not counters or samples.
+_ROLLUP_FIELDS: Final = frozenset(
+    {keys.PK, keys.SK, "entity", "day", "dimension", "value", *keys.INDEX_KEY_ATTRIBUTES}
+)
 # Read by ping(): no item is stored under this key, so the read costs the minimum.
 _PING_KEY: Final = {keys.PK: {"S": "PING"}, keys.SK: {"S": "PING"}}
 
@@ -155,8 +170,10 @@ class DynamoTicketStore:
         ticket: Ticket,
         events: list[Event],
         idempotency: IdempotencyRecord | None = None,
+        rollups: Mapping[RollupKey, CellDelta] | None = None,
     ) -> None:
-        """Store the ticket, its first events and the idempotency record in one transaction.
+        """Store the ticket, its first events, its rollup increments and the idempotency record
+        in one transaction.
 
         An existing idempotency record counts as free once ``expires_at`` is at or before the new
         record's ``created_at`` (TTL deletes expired items only eventually). Raises
@@ -189,6 +206,7 @@ class DynamoTicketStore:
                     }
                 }
             )
+        writes.extend(self._rollup_updates([(ticket.number, rollups or {})]))
         if idempotency is not None:
             writes.append(
                 {
@@ -204,8 +222,10 @@ class DynamoTicketStore:
                 }
             )
         if len(writes) > _MAX_TRANSACTION_ITEMS:
-            limit = _MAX_TRANSACTION_ITEMS - 2
-            raise ValueError(f"a ticket can be created with at most {limit} events")
+            raise ValueError(
+                f"a ticket is created in at most {_MAX_TRANSACTION_ITEMS} writes "
+                "(itself, its events, rollup cells and the idempotency record)"
+            )
 
         for attempt in range(1, _CONFLICT_ATTEMPTS + 1):
             try:
@@ -304,6 +324,7 @@ class DynamoTicketStore:
                 }
             )
             writes.extend(self._event_puts(change.events))
+        writes.extend(self._rollup_updates([(c.ticket.number, c.rollups) for c in changes]))
         try:
             self._transact(writes)
         except ClientError as e:
@@ -347,6 +368,136 @@ class DynamoTicketStore:
             if codes and codes[0] == "ConditionalCheckFailed":
                 raise NotFoundError(f"No ticket {number} exists.") from e
             raise
+
+    def _rollup_updates(
+        self, parts: Iterable[tuple[str, Mapping[RollupKey, CellDelta]]]
+    ) -> list[TransactWriteItemTypeDef]:
+        """One Update per rollup item touched: ``ADD`` counters and samples, ``DELETE`` samples.
+
+        ``parts`` pairs each delta with the ticket it belongs to: counters go to that ticket's
+        shard, each sample to the shard of the ticket it names. Several parts touching one item
+        are combined first (a transaction may not touch an item twice).
+        """
+        pieces: dict[tuple[RollupKey, int], list[Mapping[RollupKey, CellDelta]]] = defaultdict(
+            list
+        )
+        for number, change in parts:
+            counter_shard = keys.rollup_shard(number)
+            for key, cell in change.items():
+                if cell.counts:
+                    pieces[(key, counter_shard)].append({key: CellDelta(counts=cell.counts)})
+                for shard, samples in _by_shard(cell.added).items():
+                    pieces[(key, shard)].append({key: CellDelta(added=samples)})
+                for shard, samples in _by_shard(cell.removed).items():
+                    pieces[(key, shard)].append({key: CellDelta(removed=samples)})
+        updates: list[TransactWriteItemTypeDef] = []
+        for (key, shard), deltas in sorted(pieces.items()):
+            combined = rollup_cells.combine(deltas).get(key)
+            if combined is not None:
+                updates.append({"Update": self._rollup_update(key, shard, combined)})
+        return updates
+
+    def _rollup_update(self, key: RollupKey, shard: int, cell: CellDelta) -> Any:
+        overlap = set(cell.added) & set(cell.removed)
+        if overlap:
+            raise ValueError(f"one change both adds and removes {sorted(overlap)} in {key}")
+        names = {"#entity": "entity", "#day": "day", "#dimension": "dimension", "#value": "value"}
+        values: dict[str, Any] = {
+            ":entity": {"S": "rollup"},
+            ":day": {"S": key.day},
+            ":dimension": {"S": key.dimension},
+            ":value": {"S": key.value},
+        }
+        adds, deletes = [], []
+        for i, (name, n) in enumerate(sorted(cell.counts.items())):
+            names[f"#c{i}"], values[f":c{i}"] = name, {"N": str(n)}
+            adds.append(f"#c{i} :c{i}")
+        for i, (metric, items) in enumerate(sorted(cell.added.items())):
+            names[f"#a{i}"], values[f":a{i}"] = metric, {"SS": sorted(items)}
+            adds.append(f"#a{i} :a{i}")
+        for i, (metric, items) in enumerate(sorted(cell.removed.items())):
+            names[f"#r{i}"], values[f":r{i}"] = metric, {"SS": sorted(items)}
+            deletes.append(f"#r{i} :r{i}")
+        expression = "SET #entity = :entity, #day = :day, #dimension = :dimension, #value = :value"
+        if adds:
+            expression += " ADD " + ", ".join(adds)
+        if deletes:
+            expression += " DELETE " + ", ".join(deletes)
+        return {
+            "TableName": self.table_name,
+            "Key": _to_item(keys.stats_key(key.day, key.dimension, key.value, shard)),
+            "UpdateExpression": expression,
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+
+    def _stats_partition(self, day: str) -> list[RollupRow]:
+        items = self._query_all(
+            {
+                "KeyConditionExpression": "#pk = :pk",
+                "ExpressionAttributeNames": {"#pk": keys.PK},
+                "ExpressionAttributeValues": {":pk": {"S": keys.stats_pk(day)}},
+            }
+        )
+        return [_rollup_row(item) for item in items]
+
+    def read_rollups(self, first_day: date, last_day: date) -> list[RollupRow]:
+        """One Query per day partition (every shard of every cell of that day)."""
+        rows: list[RollupRow] = []
+        day = first_day
+        while day <= last_day:
+            rows.extend(self._stats_partition(day.isoformat()))
+            day += timedelta(days=1)
+        return rows
+
+    def read_rollup_totals(self) -> list[RollupRow]:
+        return self._stats_partition(TOTAL_DAY)
+
+    def list_board(self, month: str) -> list[Ticket]:
+        """One GSI3 query on the month's partition, newest resolution first."""
+        items = self._query_all(
+            {
+                "IndexName": keys.BOARD_INDEX,
+                "KeyConditionExpression": "#pk = :pk",
+                "ExpressionAttributeNames": {"#pk": keys.GSI3PK},
+                "ExpressionAttributeValues": {":pk": {"S": keys.board_pk(month)}},
+                "ScanIndexForward": False,
+            }
+        )
+        return [codec.ticket_from_record(item) for item in items]
+
+    def import_tickets(
+        self, views: Sequence[TicketView], rollups: Mapping[RollupKey, CellDelta]
+    ) -> None:
+        """BatchWriteItem for tickets and events (25 at a time, unprocessed items retried), then
+        one UpdateItem per rollup item. Not atomic: meant for loading history."""
+        puts = [_ticket_item(v.ticket) for v in views]
+        puts += [_event_item(e) for v in views for e in v.events]
+        for start in range(0, len(puts), _BATCH_WRITE_ITEMS):
+            pending: list[Any] = [
+                {"PutRequest": {"Item": _to_item(item)}}
+                for item in puts[start : start + _BATCH_WRITE_ITEMS]
+            ]
+            for attempt in range(_BATCH_WRITE_ATTEMPTS):
+                with self._driver_errors("BatchWriteItem"):
+                    self._count(requests=1)
+                    answer = self.client.batch_write_item(
+                        RequestItems={self.table_name: pending}
+                    )
+                pending = list(answer.get("UnprocessedItems", {}).get(self.table_name, []))
+                if not pending:
+                    break
+                time.sleep(_CONFLICT_BACKOFF_SECONDS * (attempt + 1))
+            if pending:
+                raise StoreUnavailableError("DynamoDB kept leaving batch writes unprocessed")
+        parts: list[tuple[str, Mapping[RollupKey, CellDelta]]] = []
+        for key, cell in rollups.items():
+            # Counters of a bulk load have no single ticket: spread them by cell.
+            parts.append((f"{key.day}#{key.dimension}#{key.value}", {key: cell}))
+        for update in self._rollup_updates(parts):
+            with self._driver_errors("UpdateItem"):
+                self._count(requests=1)
+                self.client.update_item(**update["Update"])
 
     def _event_puts(self, events: list[Event]) -> list[TransactWriteItemTypeDef]:
         return [
@@ -576,6 +727,32 @@ class DynamoTicketStore:
             raise
         except (BotocoreConnectionError, HTTPClientError) as e:
             raise StoreUnavailableError(f"DynamoDB {operation} failed: {e}") from e
+
+
+def _by_shard(samples: Mapping[str, frozenset[str]]) -> dict[int, dict[str, frozenset[str]]]:
+    """Samples grouped by the shard of the ticket each names (``<seconds>|<number>|<tag>``)."""
+    grouped: dict[int, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    for metric, items in samples.items():
+        for item in items:
+            grouped[keys.rollup_shard(item.split("|")[1])][metric].add(item)
+    return {
+        shard: {m: frozenset(v) for m, v in metrics.items()} for shard, metrics in grouped.items()
+    }
+
+
+def _rollup_row(item: Mapping[str, Any]) -> RollupRow:
+    counts: dict[str, int] = {}
+    samples: dict[str, frozenset[str]] = {}
+    for name, value in item.items():
+        if name in _ROLLUP_FIELDS:
+            continue
+        if name in SAMPLES:
+            samples[name] = frozenset(value)
+        elif isinstance(value, int):
+            counts[name] = value
+    return RollupRow(
+        RollupKey(str(item["day"]), str(item["dimension"]), str(item["value"])), counts, samples
+    )
 
 
 def _error_code(e: ClientError) -> str:

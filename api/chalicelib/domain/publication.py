@@ -1,0 +1,104 @@
+"""Publication on the resolved-issue board: the record a supervisor's approval leaves on a
+ticket, which tickets may be approved, and where an approved ticket sits on the board.
+
+The record lives in ``ticket.attributes["publication"]``::
+
+    {"state": "approved" | "withdrawn",
+     "summary": <redacted summary>, "resolution": <redacted resolution>,   # approved only
+     "found": {"summary": [kinds...], "resolution": [kinds...]},          # what was redacted
+     "round": <resolution round approved>, "month": "yyyy-mm",
+     "approved_at": iso, "approved_by": <staff id>, "withdrawn_at": iso | None}
+
+Only the redacted texts are stored. A ticket is on the board while its record is approved, its
+submitter consented, it is resolved or closed, and the approval is for its current resolution
+round: a reopened ticket leaves the board by itself, and a new resolution needs a new approval.
+The adapters index board tickets by ``board_position`` (GSI3 on DynamoDB, an indexed column on
+SQLite), so publishing reads the board, never every ticket.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from chalicelib.domain.rollups import day_of
+from chalicelib.domain.tickets import Ticket
+
+PUBLISHABLE_STATUSES = frozenset({"resolved", "closed"})
+
+
+def record_of(ticket: Ticket) -> dict[str, Any] | None:
+    """The publication record, or None when the ticket was never approved."""
+    record = ticket.attributes.get("publication")
+    return dict(record) if isinstance(record, dict) else None
+
+
+def blockers(ticket: Ticket) -> list[str]:
+    """Why ``ticket`` cannot be approved now (empty when it can)."""
+    reasons = []
+    if not ticket.consent_to_publish:
+        reasons.append("The submitter did not consent to publication.")
+    if ticket.status not in PUBLISHABLE_STATUSES:
+        reasons.append(f"Only resolved or closed tickets can be published; this one is {ticket.status}.")
+    elif ticket.resolved_at is None:
+        reasons.append("The ticket has no resolution time.")
+    return reasons
+
+
+def month_of(t: datetime, zone: str) -> str:
+    """``yyyy-mm`` of ``t`` in the reporting zone."""
+    return day_of(t, zone)[:7]
+
+
+def board_position(ticket: Ticket) -> tuple[str, datetime] | None:
+    """``(month, resolved_at)`` while ``ticket`` belongs on the board, else None."""
+    record = record_of(ticket)
+    if record is None or record.get("state") != "approved":
+        return None
+    if blockers(ticket) or ticket.resolved_at is None:
+        return None
+    if record.get("round") != ticket.resolution_round or not record.get("month"):
+        return None
+    return str(record["month"]), ticket.resolved_at
+
+
+@dataclass(frozen=True)
+class BoardEntry:
+    """What the public board shows of one ticket: nothing but approved, redacted text and
+    coarse facts (no contact details, staff, internal notes or exact times)."""
+
+    number: str
+    category: str
+    department: str
+    month: str
+    submitted_on: str
+    resolved_on: str
+    resolved_at: datetime
+    seconds_to_resolve: int
+    summary: str
+    resolution: str
+    rating: int | None
+
+
+def board_entry(ticket: Ticket, zone: str) -> BoardEntry | None:
+    """The board entry of an approved ticket, or None when it is not on the board."""
+    position = board_position(ticket)
+    record = record_of(ticket)
+    if position is None or record is None or ticket.resolved_at is None:
+        return None
+    month, resolved_at = position
+    rated = ticket.rating if ticket.rated_round == ticket.resolution_round else None
+    return BoardEntry(
+        number=ticket.number,
+        category=ticket.category,
+        department=ticket.department,
+        month=month,
+        submitted_on=day_of(ticket.submitted_at, zone),
+        resolved_on=day_of(resolved_at, zone),
+        resolved_at=resolved_at,
+        seconds_to_resolve=max(0, int((resolved_at - ticket.submitted_at).total_seconds())),
+        summary=str(record.get("summary") or ""),
+        resolution=str(record.get("resolution") or ""),
+        rating=rated,
+    )
