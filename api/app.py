@@ -33,6 +33,14 @@ def sla_sweep(event: Any) -> dict[str, int]:
     return {"read": report.read, "due_soon": report.due_soon, "breached": report.breached}
 
 
+@app.schedule(Rate(1, unit=Rate.HOURS), name="publish")
+def publish(event: Any) -> dict[str, Any]:
+    """The transparency page and the resolved-issue board, to the site bucket (SPEC §4-5)."""
+    report = deps.publish_service().run()
+    app.log.info("publish: %s", report)
+    return {"files": report.files, "deleted": report.deleted, "board_items": report.board_items}
+
+
 @app.schedule(Rate(1, unit=Rate.DAYS), name="daily_housekeeping")
 def daily_housekeeping(event: Any) -> dict[str, int]:
     """Auto-close resolved tickets past the reopening window; erase expired contact details."""

@@ -353,6 +353,80 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- publishing and demo data ------------------------------------------------------------------
+
+
+def _publish_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--site-dir",
+        type=Path,
+        default=None,
+        help="the built site to publish into (default: CLEARLOOP_PUBLISH_DIR, build/site)",
+    )
+    parser.add_argument(
+        "--bucket",
+        default=None,
+        help="publish to this S3 bucket instead (default: CLEARLOOP_SITE_BUCKET when set)",
+    )
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    """Publish the transparency page, the board, the feed and the open data once."""
+    _use_operator_env()
+    if args.site_dir is not None:
+        os.environ["CLEARLOOP_PUBLISH_DIR"] = str(args.site_dir.resolve())
+        os.environ.pop("CLEARLOOP_SITE_BUCKET", None)
+    if args.bucket:
+        os.environ["CLEARLOOP_SITE_BUCKET"] = args.bucket
+    deps.reset()
+    report = deps.publish_service().run()
+    print(
+        f"published {report.files} files to {report.where} ({report.board_items} board items, "
+        f"{report.rollup_rows} rollup rows read); removed {report.deleted} old files"
+    )
+    return 0
+
+
+def _demo_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--tickets", type=int, default=300, help="how many tickets (300)")
+    parser.add_argument("--days", type=int, default=90, help="spread over this many days (90)")
+    parser.add_argument("--seed", type=int, default=7, help="random seed: same seed, same data")
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    """Load demo data into the local store through the API's use cases."""
+    _use_operator_env()
+    settings = deps.settings()
+    if settings.stage != "local":
+        print(
+            f"clearloop demo: refusing to load made-up data on the {settings.stage!r} stage "
+            "(CLEARLOOP_STAGE must be local)",
+            file=sys.stderr,
+        )
+        return 2
+    if not (1 <= args.tickets <= 100_000 and 1 <= args.days <= 3650):
+        print("clearloop demo: --tickets 1-100000 and --days 1-3650", file=sys.stderr)
+        return 2
+    from chalicelib.services.demo import DemoLoader
+
+    where = settings.sqlite_path if settings.store == "sqlite" else settings.table_name
+    print(f"Loading {args.tickets} demo tickets over {args.days} days into {where}...")
+    report = DemoLoader(
+        tickets=args.tickets,
+        days=args.days,
+        seed=args.seed,
+        progress=lambda line: print(line, flush=True),
+    ).run()
+    print(
+        f"demo: {report.submitted} tickets, {report.resolved} resolutions, "
+        f"{report.rejected} rejected, {report.merged} merged, {report.rated} ratings "
+        f"({report.reopened} reopened), {report.breaches} SLA breaches, "
+        f"{report.approved} approved for the board, {report.open_at_end} still open"
+    )
+    print("Publish the pages with `clearloop publish` (the local stack does it hourly and at start).")
+    return 0
+
+
 # --- the table ---------------------------------------------------------------------------------
 
 COMMANDS: list[Command] = [
@@ -397,6 +471,25 @@ COMMANDS: list[Command] = [
         help="run the SLA sweep, auto-close and retention once",
         add_arguments=_sweep_arguments,
         handle=cmd_sweep,
+    ),
+    Command(
+        name="publish",
+        help="publish the transparency page, the board and the open data once",
+        description="Compute the figures from the daily rollups and write the transparency "
+        "page, the resolved-issue board, its Atom feed and the open data (JSON, CSV) to the site "
+        "bucket (CLEARLOOP_SITE_BUCKET) or into the built site folder.",
+        add_arguments=_publish_arguments,
+        handle=cmd_publish,
+    ),
+    Command(
+        name="demo",
+        help="load demo data into the local store (local stage only)",
+        description="Load a realistic data set (a few hundred tickets over 90 days, with "
+        "replies, breaches, resolutions, ratings, reopenings and approved board items) into the "
+        "local store through the same use cases the API calls. Refuses to run unless "
+        "CLEARLOOP_STAGE is local.",
+        add_arguments=_demo_arguments,
+        handle=cmd_demo,
     ),
 ]
 

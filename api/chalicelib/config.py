@@ -24,6 +24,10 @@
 | CLEARLOOP_OUTBOX_FILE | <data dir>/outbox.jsonl | where the local notifier writes messages |
 | CLEARLOOP_NOTIFIER | outbox (local), ses (dev, prod) | ``outbox`` (a local file) or ``ses`` |
 | CLEARLOOP_SES_SENDER | (none) | From address of SES messages (a verified identity) |
+| CLEARLOOP_SITE_BUCKET | (none) | S3 bucket the publisher writes the public pages to (AWS) |
+| CLEARLOOP_SITE_PREFIX | (none) | key prefix of the site inside that bucket |
+| CLEARLOOP_PUBLISH_DIR | <project>/build/site | the built site the publisher writes into (local) |
+| CLEARLOOP_PUBLISH_MONTHS | 12 | months of statistics and board items the publisher shows |
 | AWS_REGION / AWS_DEFAULT_REGION | us-east-1 | region for AWS clients |
 """
 
@@ -38,6 +42,7 @@ STAGES = ("local", "dev", "prod")
 STORES = ("sqlite", "dynamodb")
 NOTIFIERS = ("outbox", "ses")
 _BUNDLED = Path(__file__).resolve().parent / "data"
+_PROJECT_ROOT = Path(__file__).resolve().parents[2]
 
 
 class SettingsError(ValueError):
@@ -69,6 +74,10 @@ class Settings:
     mac_key_id: str | None = None
     notifier: str = "outbox"
     ses_sender: str | None = None
+    site_bucket: str | None = None
+    site_prefix: str = ""
+    publish_dir: Path = _PROJECT_ROOT / "build" / "site"
+    publish_months: int = 12
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -137,4 +146,10 @@ class Settings:
             mac_key_id=e.get("CLEARLOOP_MAC_KEY_ID") or None,
             notifier=notifier,
             ses_sender=ses_sender,
+            site_bucket=e.get("CLEARLOOP_SITE_BUCKET") or None,
+            site_prefix=get("CLEARLOOP_SITE_PREFIX", "").strip("/"),
+            publish_dir=Path(
+                get("CLEARLOOP_PUBLISH_DIR", str(_PROJECT_ROOT / "build" / "site"))
+            ).expanduser(),
+            publish_months=whole("CLEARLOOP_PUBLISH_MONTHS", 12, 1),
         )

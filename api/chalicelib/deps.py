@@ -11,7 +11,7 @@ import json
 import threading
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from chalicelib.config import Settings
 from chalicelib.crypto.port import ContactCipher, Keyring
@@ -22,6 +22,7 @@ from chalicelib.domain.sla_state import Timers
 from chalicelib.domain.triage import Rules, load_rules
 from chalicelib.notify.port import Notifier
 from chalicelib.services.lookup import LookupService
+from chalicelib.services.publication import PublicationService
 from chalicelib.services.ports import Clock, RandomSource, SystemClock, SystemRandom
 from chalicelib.services.staff_access import StaffAccessService
 from chalicelib.services.submission import SubmissionService
@@ -29,6 +30,10 @@ from chalicelib.services.submitter import SubmitterService
 from chalicelib.services.sweep import SweepService
 from chalicelib.services.ticket_work import TicketWorkService
 from chalicelib.store.port import TicketStore
+
+if TYPE_CHECKING:
+    from chalicelib.publish.sinks import Sink
+    from chalicelib.services.publishing import PublishService
 
 T = TypeVar("T")
 _cache: dict[str, Any] = {}
@@ -87,7 +92,7 @@ def policy() -> Policy:
     return _cached("policy", lambda: load_policy_file(settings().policy_file))
 
 
-def _build_store() -> TicketStore:
+def _build_adapter() -> TicketStore:
     s = settings()
     if s.store == "dynamodb":
         from chalicelib.store.dynamodb.store import DynamoTicketStore, make_client
@@ -96,6 +101,15 @@ def _build_store() -> TicketStore:
     from chalicelib.store.sqlite import SqliteStore
 
     return SqliteStore(s.sqlite_path)
+
+
+def _build_store() -> TicketStore:
+    """The configured adapter behind ``RetryingStore``: a store that is briefly unavailable
+    (throttling, a transient 5xx, SQLite's "database is locked") is retried within a short
+    budget before the API answers 503 with Retry-After (``store/retry.py``)."""
+    from chalicelib.store.retry import RetryingStore
+
+    return RetryingStore(_build_adapter())
 
 
 def store() -> TicketStore:
@@ -231,6 +245,49 @@ def submission_service() -> SubmissionService:
         )
 
     return _cached("submission_service", build)
+
+
+def publication_service() -> PublicationService:
+    return _cached(
+        "publication_service",
+        lambda: PublicationService(
+            store(), cipher(), clock(), policy(), timers(), settings().number_prefix
+        ),
+    )
+
+
+def site_sink() -> Sink:
+    """Where the publisher writes: the site bucket when one is configured (AWS), else the
+    built site folder (``clearloop run``)."""
+
+    def build() -> Sink:
+        from chalicelib.publish.sinks import DirectorySink, S3Sink, make_s3_client
+
+        s = settings()
+        if s.site_bucket:
+            return S3Sink(s.site_bucket, s.site_prefix, lambda: make_s3_client(s.region))
+        return DirectorySink(s.publish_dir)
+
+    return _cached("site_sink", build)
+
+
+def publish_service() -> PublishService:
+    def build() -> PublishService:
+        from chalicelib.services.publishing import PublishService
+
+        s = settings()
+        return PublishService(
+            store(),
+            clock(),
+            policy(),
+            taxonomy(),
+            directory(),
+            site_sink(),
+            site_origin=s.site_origin,
+            months=s.publish_months,
+        )
+
+    return _cached("publish_service", build)
 
 
 def lookup_service() -> LookupService:

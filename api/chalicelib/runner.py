@@ -140,10 +140,24 @@ def cli_job(*arguments: str) -> Callable[[JobContext], None]:
     return run
 
 
-# The same schedules as the deployment (app.py): the SLA sweep every 5 minutes, housekeeping
-# (auto-close, contact retention) daily; each also runs once at start.
+def publish_job(ctx: JobContext) -> None:
+    """``clearloop publish`` into the site folder this stack built and serves (the build stamp
+    names it), then bring the stamp's fingerprint of that folder up to date: published pages
+    belong in the built site and must not make the next start rebuild it."""
+    stamp_path = ctx.settings.data_dir / _BUILD_STAMP
+    site_dir = Path(_read_stamp(stamp_path).get("site_dir") or PROJECT_ROOT / "build" / "site")
+    cli_job("publish", "--site-dir", str(site_dir))(ctx)
+    stamp = _read_stamp(stamp_path)
+    if stamp.get("site_dir") == str(site_dir) and "output" in stamp:
+        stamp["output"] = _tree_fingerprint([site_dir], site_dir)
+        stamp_path.write_text(json.dumps(stamp, indent=2), encoding="utf-8")
+
+
+# The same schedules as the deployment (app.py): the SLA sweep every 5 minutes, the publisher
+# hourly, housekeeping (auto-close, contact retention) daily; each also runs once at start.
 JOBS: list[Job] = [
     Job("sla sweep", 300, cli_job("sweep", "--jobs", "sla")),
+    Job("publish", 3600, publish_job),
     Job("housekeeping", 86_400, cli_job("sweep", "--jobs", "autoclose,retention")),
 ]
 STACK_FILE = "stack.json"

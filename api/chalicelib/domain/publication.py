@@ -34,6 +34,20 @@ def record_of(ticket: Ticket) -> dict[str, Any] | None:
     return dict(record) if isinstance(record, dict) else None
 
 
+def publication_state(ticket: Ticket) -> dict[str, Any]:
+    """What staff views show: the state, the approved (redacted) texts, whether it is on the
+    board now."""
+    record = record_of(ticket) or {}
+    return {
+        "state": record.get("state", "none"),
+        "summary": record.get("summary"),
+        "resolution": record.get("resolution"),
+        "approved_at": record.get("approved_at"),
+        "withdrawn_at": record.get("withdrawn_at"),
+        "on_board": board_position(ticket) is not None,
+    }
+
+
 def blockers(ticket: Ticket) -> list[str]:
     """Why ``ticket`` cannot be approved now (empty when it can)."""
     reasons = []

@@ -167,6 +167,16 @@ def reply(staff: StaffMember, number: str) -> Response:
     return _ticket_response(deps.ticket_work_service().reply(staff, number, body), 201)
 
 
+@staff_route("/v1/staff/tickets/{number}/publication", "POST")
+def publication(staff: StaffMember, number: str) -> Response:
+    """Preview (any staff of the department), approve or withdraw (a supervisor: checked by
+    the use case against the ticket's department, which only it knows)."""
+    request = bp.current_request
+    version = parse_if_match(header(request, "If-Match"))
+    body = json_body(request)
+    return json_response(deps.publication_service().act(staff, number, body, version))
+
+
 @staff_route("/v1/staff/tickets/{number}/contact", "GET")
 def contact(staff: StaffMember, number: str) -> Response:
     return json_response(deps.ticket_work_service().contact(staff, number))

@@ -126,13 +126,11 @@ class SweepService:
                 text="Closed automatically: no reopening was asked for.",
                 data={"from": "resolved", "to": "closed", "automatic": True},
             )
-            report.closed += 1
         elif ticket.status in FINISHED:
             if ticket.contact_ciphertext is None:
                 return
             change.ticket = ticket.replace(contact_ciphertext=None, consent_to_contact=False)
             change.event("contact_purged", public=False, text="Contact details erased (retention).")
-            report.purged += 1
         else:
             new, alerts = evaluate(ticket, now, self._policy)
             change.ticket = new
@@ -146,7 +144,6 @@ class SweepService:
                     data={"target": alert.kind, "deadline": public_time(alert.deadline)},
                 )
                 if alert.alert == "breached":
-                    report.breached += 1
                     change.ticket = change.ticket.replace(escalated=True)
                     change.event(
                         "escalated",
@@ -154,8 +151,6 @@ class SweepService:
                         text=f"Escalated to the {ticket.department} supervisor: SLA breach.",
                         data={"reason": "sla_breach", "target": alert.kind},
                     )
-                else:
-                    report.due_soon += 1
         built = change.build(self._policy, self._timers)
         if not change.events and built.ticket.due_at == ticket.due_at:
             return  # nothing happened and nothing moved: leave the ticket untouched
@@ -164,7 +159,16 @@ class SweepService:
         except (StaleVersionError, NotFoundError):
             report.lost_races += 1  # another sweep or a staff member got there first
             return
+        # Counted only once saved: the sweep that lost the race reports nothing for the ticket.
+        if ticket.status == "resolved":
+            report.closed += 1
+        elif ticket.status in FINISHED:
+            report.purged += 1
         for alert in alerts:
+            if alert.alert == "breached":
+                report.breached += 1
+            else:
+                report.due_soon += 1
             self._notify(ticket, alert, report)
         if built.ticket.status == "closed" and ticket.status == "resolved" and self._cipher:
             sent = notify_submitter(self._notifier, self._cipher, built.ticket)

@@ -20,6 +20,7 @@ from chalicelib.crypto.port import ContactCipher, DecryptionError, Keyring
 from chalicelib.domain import lifecycle
 from chalicelib.domain.categories import Taxonomy
 from chalicelib.domain.lifecycle import TransitionRequest
+from chalicelib.domain.publication import publication_state
 from chalicelib.domain.rollups import REJECT_KINDS
 from chalicelib.domain.sla import Policy
 from chalicelib.domain.sla_state import (
@@ -131,6 +132,8 @@ def staff_view(view: TicketView) -> dict[str, Any]:
         "closed_at": _time(t.closed_at),
         "resolution": t.resolution,
         "reason": t.reason,
+        "reject_kind": t.attributes.get("reject_kind"),
+        "publication": publication_state(t),
         "merged_into": t.merged_into,
         "merged_duplicates": list(t.attributes.get("merged_duplicates", [])),
         "public_summary": t.public_summary,

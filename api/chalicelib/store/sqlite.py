@@ -102,6 +102,20 @@ MIGRATIONS: tuple[str, ...] = (
         WHERE board_month IS NOT NULL;
     CREATE TABLE rollups (day TEXT PRIMARY KEY, doc TEXT NOT NULL);
     """,
+    # 4: an event is identified by its time and seq, as on DynamoDB (``EVENT#<time>#<seq>``):
+    # audit entries draw a random high seq, and two that draw the same one must both be kept.
+    """
+    CREATE TABLE events_by_time (
+        number TEXT NOT NULL,
+        seq INTEGER NOT NULL,
+        at TEXT NOT NULL,
+        doc TEXT NOT NULL,
+        PRIMARY KEY (number, at, seq)
+    );
+    INSERT INTO events_by_time (number, seq, at, doc) SELECT number, seq, at, doc FROM events;
+    DROP TABLE events;
+    ALTER TABLE events_by_time RENAME TO events;
+    """,
 )
 
 _BUSY_TIMEOUT_MS = 5000
@@ -195,6 +209,21 @@ def _rollup_rows(day: str, doc_text: str) -> list[RollupRow]:
             )
         )
     return rows
+
+
+def _check_changes(changes: Sequence[TicketChange]) -> None:
+    """Refuse a malformed save before writing anything (the same rules as DynamoDB's)."""
+    seen: set[str] = set()
+    for change in changes:
+        number = change.ticket.number
+        if change.ticket.version != change.expected_version + 1:
+            raise ValueError("ticket.version must be expected_version + 1")
+        if number in seen:
+            raise ValueError(f"ticket {number} appears twice in one save")
+        seen.add(number)
+        for event in change.events:
+            if event.number != number:
+                raise ValueError(f"event of {event.number} given with ticket {number}")
 
 
 def _insert_events(conn: sqlite3.Connection, events: list[Event]) -> None:
@@ -399,9 +428,9 @@ class SqliteStore:
 
     def save_tickets(self, changes: Sequence[TicketChange]) -> None:
         """Compare-and-swap every ticket on its version, plus the events, in one transaction."""
-        for change in changes:
-            if change.ticket.version != change.expected_version + 1:
-                raise ValueError("ticket.version must be expected_version + 1")
+        _check_changes(changes)
+        if not changes:
+            return
         try:
             with self._write() as conn:
                 self._count(requests=1)
@@ -432,6 +461,9 @@ class SqliteStore:
 
     def append_events(self, number: str, events: list[Event]) -> None:
         """Append events to an existing ticket's timeline."""
+        for event in events:
+            if event.number != number:
+                raise ValueError(f"event of {event.number} given for {number}")
         try:
             with self._write() as conn:
                 self._count(requests=1)

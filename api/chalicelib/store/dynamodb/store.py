@@ -302,12 +302,24 @@ class DynamoTicketStore:
     def save_tickets(self, changes: Sequence[TicketChange]) -> None:
         """One TransactWriteItems: each ticket Put only if its stored version is the expected one,
         and every event Put only if absent."""
+        seen: set[str] = set()
+        for change in changes:
+            if change.ticket.version != change.expected_version + 1:
+                raise ValueError("ticket.version must be expected_version + 1")
+            if change.ticket.number in seen:
+                raise ValueError(f"ticket {change.ticket.number} appears twice in one save")
+            seen.add(change.ticket.number)
+            for event in change.events:
+                if event.number != change.ticket.number:
+                    raise ValueError(
+                        f"event of {event.number} given with ticket {change.ticket.number}"
+                    )
+        if not changes:
+            return  # DynamoDB rejects an empty transaction
         writes: list[TransactWriteItemTypeDef] = []
         positions: list[tuple[int, TicketChange]] = []
         for change in changes:
             ticket = change.ticket
-            if ticket.version != change.expected_version + 1:
-                raise ValueError("ticket.version must be expected_version + 1")
             positions.append((len(writes), change))
             writes.append(
                 {
@@ -574,8 +586,9 @@ class DynamoTicketStore:
             names["#due_at"] = "due_at"
             values[":due_before"] = {"S": codec.iso(query.due_before)}
         found: list[dict[str, Any]] = []
-        for department in query.departments:
-            for status in query.statuses:
+        # Each partition once, however often a department or status is repeated in the query.
+        for department in dict.fromkeys(query.departments):
+            for status in dict.fromkeys(query.statuses):
                 condition = "#pk = :pk" + (" AND #sk > :after" if after is not None else "")
                 params: dict[str, Any] = {
                     "IndexName": keys.QUEUE_INDEX,

@@ -1,0 +1,125 @@
+// Publication approval: the submitter's consent, the redaction preview (the original beside what
+// the public would read, and what was found), approve and withdraw for supervisors and admins.
+// POST /v1/staff/tickets/{number}/publication {action: preview|approve|withdraw, summary?, resolution?}
+import { h, onEachPage, timeElement } from "./api.js";
+import {
+  api, fieldError, hashNumber, problem, statusName, ticketHref, whenSignedIn, words,
+} from "./staff-core.js";
+
+const PARTS = [["summary", "Public summary"], ["resolution", "What was done"]];
+const STATES = { none: "Not approved", approved: "Approved", withdrawn: "Withdrawn" };
+const DONE = {
+  preview: "Preview ready: compare the original with what the public would read.",
+  approve: "Approved: the redacted texts go on the public board at the next publication.",
+  withdraw: "Withdrawn: the ticket leaves the public board at the next publication.",
+};
+
+function initPublication(root) {
+  const $ = (id) => root.querySelector(`#${id}`);
+  let ticket = null;
+  let role = "";
+  let request = 0;
+  const say = (id, text) => {
+    $(id).textContent = text;
+  };
+  const alertBox = (text) => {
+    say("sp-alert", text);
+    $("sp-alert").hidden = !text;
+  };
+
+  function renderState(pub = {}) {
+    const facts = [
+      ["Status", statusName(ticket.status)],
+      ["Submitter's consent", ticket.consent_to_publish ? "Given: a summary may be published" : "Not given: it cannot be published"],
+      ["Publication", `${STATES[pub.state] || words(pub.state || "none")}${pub.on_board ? " (on the board)" : ""}`],
+    ];
+    if (pub.approved_at) facts.push(["Approved", timeElement(pub.approved_at)]);
+    if (pub.withdrawn_at) facts.push(["Withdrawn", timeElement(pub.withdrawn_at)]);
+    $("sp-facts").replaceChildren(...facts.flatMap(([name, value]) => [h("dt", {}, name), h("dd", {}, value)]));
+  }
+
+  function renderPreview(data) {
+    const blockers = data.blockers || [];
+    $("sp-preview-out").replaceChildren(
+      blockers.length ? h("div", { class: "cl-note" }, h("p", {}, "It cannot be approved yet:"),
+        h("ul", {}, blockers.map((b) => h("li", {}, b)))) : null,
+      ...PARTS.map(([part, label]) => {
+        const item = data[part] || {};
+        const found = item.findings || [];
+        return h("section", { class: "cl-preview" }, h("h3", {}, label),
+          h("div", { class: "cl-compare" },
+            h("div", {}, h("h4", {}, "Original (staff only)"), h("p", { class: "cl-pre" }, item.original || "—")),
+            h("div", {}, h("h4", {}, "As the public will read it"), h("p", { class: "cl-pre" }, item.redacted || "—"))),
+          found.length
+            ? [h("p", {}, `Found and removed (${found.length}):`), h("ul", {}, found.map((f) => h("li", {}, `${words(f.kind)}: ${f.text}`)))]
+            : h("p", {}, "Nothing to remove was found."));
+      }));
+  }
+
+  async function open(number, focus) {
+    const mine = ++request;
+    alertBox("");
+    $("sp-ticket").hidden = true;
+    $("sp-preview-out").replaceChildren();
+    say("sp-result-status", "");
+    if (!number) return;
+    say("sp-status", `Opening ${number}…`);
+    const result = await api("GET", `/v1/staff/tickets/${encodeURIComponent(number)}`);
+    if (mine !== request) return;
+    say("sp-status", "");
+    if (!result.ok) return alertBox(problem(result));
+    ticket = result.data;
+    $("sp-number").value = ticket.number;
+    if (hashNumber() !== ticket.number) history.replaceState(history.state, "", `#${ticket.number}`);
+    $("sp-title").replaceChildren(h("a", { href: ticketHref(ticket.number) }, ticket.number), `: ${ticket.subject}`);
+    $("sp-summary").value = ticket.public_summary || "";
+    $("sp-resolution").value = ticket.resolution || "";
+    renderState(ticket.publication);
+    $("sp-ticket").hidden = false;
+    if (focus) $("sp-title").focus();
+  }
+
+  async function act(action) {
+    const body = { action };
+    if (action !== "withdraw") for (const [part] of PARTS) body[part] = $(`sp-${part}`).value.trim();
+    say("sp-result-status", action === "preview" ? "Preparing the preview…" : "Saving…");
+    // Approve and withdraw act on the version on show: a ticket changed meanwhile is a 409.
+    const headers = action === "preview" ? {} : { "If-Match": String(ticket.version) };
+    const result = await api("POST", `/v1/staff/tickets/${encodeURIComponent(ticket.number)}/publication`, { body, headers });
+    for (const [part] of PARTS) fieldError($(`sp-${part}`), result.error?.fields?.[part]);
+    if (!result.ok) return say("sp-result-status", `${words(action)} failed: ${problem(result)}`);
+    ticket = { ...ticket, version: result.data.version, publication: result.data.publication };
+    renderState(result.data.publication);
+    renderPreview(result.data);
+    say("sp-result-status", DONE[action]);
+  }
+
+  $("sp-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    act("preview");
+  });
+  for (const action of ["approve", "withdraw"]) {
+    $(`sp-${action}`).addEventListener("click", () => {
+      // Agents see the buttons and why they cannot use them; the API checks the role too.
+      if (role === "agent") return say("sp-result-status", $("sp-role-note").textContent);
+      act(action);
+    });
+  }
+  $("sp-open").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const number = $("sp-number").value.trim().toUpperCase();
+    if (number) open(number, true);
+  });
+  whenSignedIn(root, (member) => {
+    root.hidden = !member;
+    role = member?.role || "";
+    $("sp-role-note").hidden = role !== "agent";
+    for (const id of ["sp-approve", "sp-withdraw"]) {
+      if (role === "agent") $(id).setAttribute("aria-disabled", "true");
+      else $(id).removeAttribute("aria-disabled");
+    }
+    if (member) open(hashNumber() || ticket?.number, false);
+  });
+}
+
+onEachPage('[data-clearloop="staff-publication"]', initPublication);

@@ -1,0 +1,154 @@
+"""Schemathesis against ``api/openapi.json``: the real app, in-process, on a fresh SQLite store.
+
+Why in-process: the app runs behind ``chalice.local.LocalGateway`` (the API Gateway emulation
+that ``chalice local`` wraps in an HTTP server) through a small WSGI adapter
+(``tests/fuzz/wsgi.py``). That keeps routing, CORS, Chalice's own 405/415 answers and the
+middleware (error format, security headers) exactly as served, while avoiding sockets, a server
+process and its start-up: the whole run takes well under a minute and cannot flake on ports or
+timeouts. The store is the one ``deps`` builds (``RetryingStore`` over ``SqliteStore``). The
+local stack over real HTTP is covered by ``tests/integration``.
+
+Every operation gets a bounded number of examples (``EXAMPLES``; positive and negative data),
+derandomized, with no example database, so each run sends the same requests. Staff operations
+get an admin's bearer token; path numbers and ticket keys are sometimes swapped for those of
+real tickets so the fuzzer reaches past "not found". Checked for every response: no 5xx, the
+status code, content type, headers and body as documented, and schema-violating input rejected.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import hypothesis.strategies as st
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, settings
+from schemathesis.checks import not_a_server_error
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    response_headers_conformance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from app import app
+from chalicelib import deps
+from chalicelib.config import Settings
+from chalicelib.store.retry import RetryingStore
+from tests.fuzz.wsgi import ChaliceWsgi
+from tests.support.stores import make_store
+
+REPO = Path(__file__).resolve().parents[2]
+OPENAPI = REPO / "api" / "openapi.json"
+EXAMPLES = int(os.environ.get("CLEARLOOP_FUZZ_EXAMPLES", "30"))
+STORES = os.environ.get("CLEARLOOP_FUZZ_STORES", "sqlite,dynamodb-moto").split(",")
+CHECKS = [
+    not_a_server_error,
+    status_code_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
+    negative_data_rejection,
+]
+
+ROUTED = {(m.upper(), p) for p, methods in app.routes.items() for m in methods}
+schema = schemathesis.openapi.from_path(OPENAPI)
+schema.app = ChaliceWsgi(app)
+# Documented ahead of the code (another change adds the route): fuzzed once it exists.
+for path, item in schema.raw_schema["paths"].items():
+    for method in item:
+        if (method.upper(), path) not in ROUTED:
+            schema = schema.exclude(path=path, method=method.upper())
+
+# Real tickets (number, key) the hooks below mix into generated requests.
+SEEDED: list[tuple[str, str]] = []
+
+
+@schema.hook
+def flatmap_path_parameters(context: Any, path_parameters: dict[str, Any] | None) -> Any:
+    if not path_parameters or "number" not in path_parameters or not SEEDED:
+        return st.just(path_parameters)
+    real = [{**path_parameters, "number": n} for n, _ in SEEDED]
+    return st.sampled_from([path_parameters, *real])
+
+
+@schema.hook
+def flatmap_headers(context: Any, headers: dict[str, Any] | None) -> Any:
+    if not headers or "X-Ticket-Key" not in headers or not SEEDED:
+        return st.just(headers)
+    return st.sampled_from([headers, *({**headers, "X-Ticket-Key": k} for _, k in SEEDED)])
+
+
+@schema.hook
+def filter_query(context: Any, query: dict[str, Any] | None) -> bool:
+    # KNOWN BUG (tests/fuzz/test_known_bugs.py): a cursor with non-ASCII text after a "." is a
+    # 500. Left out of the fuzz until it is fixed, so the fuzz keeps looking for new bugs.
+    cursor = str((query or {}).get("cursor", ""))
+    return cursor.isascii() or "." not in cursor
+
+
+@pytest.fixture(scope="module", params=STORES)
+def admin_headers(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[dict[str, str]]:
+    """The app on a fresh store of each kind (SQLite; DynamoDB on moto in-process), behind the
+    ``RetryingStore`` that ``deps`` builds; an admin's token; two real tickets."""
+    kind = request.param
+    data = tmp_path_factory.mktemp(f"fuzz-{kind}")
+    deps.reset()
+    with make_store(kind, data) as adapter:
+        deps.override(
+            settings=Settings.from_env(
+                {
+                    "CLEARLOOP_STAGE": "local",
+                    "CLEARLOOP_STORE": "sqlite" if kind == "sqlite" else "dynamodb",
+                    "CLEARLOOP_DATA_DIR": str(data),
+                }
+            ),
+            store=RetryingStore(adapter),
+        )
+        yield from _seeded(kind)
+
+
+def _seeded(kind: str) -> Iterator[dict[str, str]]:
+    access = deps.staff_access_service()
+    access.add_staff("fuzz-admin", "Fuzz Admin", "admin", [])
+    token = access.issue_token("fuzz-admin", days=1).token
+    for subject in ("Broken lift", "Counter 3 queue"):
+        created = deps.submission_service().submit(
+            {
+                "type": "complaint",
+                "category": "service-waiting",
+                "subject": subject,
+                "description": "Seeded by the fuzz test.",
+                "consent_to_publish": True,
+            }
+        )
+        SEEDED.append((created.body["number"], created.body["key"]))
+    yield {"Authorization": f"Bearer {token}"}
+    SEEDED.clear()
+    deps.reset()
+
+
+@schema.parametrize()
+@settings(
+    max_examples=EXAMPLES,
+    derandomize=True,
+    database=None,
+    deadline=None,
+    suppress_health_check=list(HealthCheck),
+)
+def test_api_conforms_to_its_openapi_document(case: Any, admin_headers: dict[str, str]) -> None:
+    # Reassigning the containers makes schemathesis re-judge them as sent: the token and the
+    # real ticket numbers and keys swapped in may turn a "negative" case into a valid one.
+    headers = dict(case.headers or {})
+    if case.operation.definition.raw.get("security"):
+        headers.update(admin_headers)
+    case.headers = headers
+    if case.path_parameters:
+        case.path_parameters = dict(case.path_parameters)
+    case.call_and_validate(checks=CHECKS)
