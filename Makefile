@@ -16,13 +16,13 @@ API_PORT ?= 8000
 SITE_PORT ?= 8001
 RUN_ARGS ?=
 
-.PHONY: run test setup chromium lint typecheck unit contract functional infra integration e2e clean
+.PHONY: run test setup chromium lint typecheck unit contract functional fuzz infra integration e2e clean
 
 run: $(STAMP)
 	$(BIN)/clearloop run --store $(STORE) --api-port $(API_PORT) --site-port $(SITE_PORT) $(RUN_ARGS)
 
-test: $(STAMP) chromium lint typecheck unit contract functional infra integration e2e
-	@echo "All test levels passed: lint, typecheck, unit, contract, functional, infra, integration, e2e."
+test: $(STAMP) chromium lint typecheck unit contract functional fuzz infra integration e2e
+	@echo "All test levels passed: lint, typecheck, unit, contract, functional, fuzz, infra, integration, e2e."
 
 setup: $(STAMP)
 
@@ -55,6 +55,12 @@ contract: $(STAMP)
 
 functional: $(STAMP)
 	$(PYTEST) tests/functional -q -n 2
+
+# Schemathesis against api/openapi.json: every operation, a bounded number of derandomized
+# examples (FUZZ_EXAMPLES), in-process on SQLite and on DynamoDB (moto); see tests/fuzz.
+FUZZ_EXAMPLES ?= 30
+fuzz: $(STAMP)
+	CLEARLOOP_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(PYTEST) tests/fuzz -q -n 2
 
 # Packages the app, runs cfn-lint on the template and checks it (serially: one shared build).
 infra: $(STAMP)

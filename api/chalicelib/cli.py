@@ -423,7 +423,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
         f"({report.reopened} reopened), {report.breaches} SLA breaches, "
         f"{report.approved} approved for the board, {report.open_at_end} still open"
     )
-    print("Publish the pages with `clearloop publish` (the local stack does it hourly and at start).")
+    print(
+        "Publish the pages with `clearloop publish` (the local stack does it hourly and at start)."
+    )
     return 0
 
 

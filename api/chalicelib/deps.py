@@ -22,8 +22,8 @@ from chalicelib.domain.sla_state import Timers
 from chalicelib.domain.triage import Rules, load_rules
 from chalicelib.notify.port import Notifier
 from chalicelib.services.lookup import LookupService
-from chalicelib.services.publication import PublicationService
 from chalicelib.services.ports import Clock, RandomSource, SystemClock, SystemRandom
+from chalicelib.services.publication import PublicationService
 from chalicelib.services.staff_access import StaffAccessService
 from chalicelib.services.submission import SubmissionService
 from chalicelib.services.submitter import SubmitterService
@@ -209,6 +209,8 @@ def ticket_work_service() -> TicketWorkService:
             number_prefix=settings().number_prefix,
             timers=timers(),
             departments=directory().ids,
+            notifier=notifier(),
+            site_origin=settings().site_origin,
         ),
     )
 
@@ -223,7 +225,9 @@ def submitter_service() -> SubmitterService:
 def sweep_service() -> SweepService:
     return _cached(
         "sweep",
-        lambda: SweepService(store(), clock(), policy(), timers(), notifier(), directory()),
+        lambda: SweepService(
+            store(), clock(), policy(), timers(), notifier(), directory(), cipher=cipher()
+        ),
     )
 
 

@@ -124,7 +124,7 @@ class Renderer:
             values = ", ".join(f"`{v}`" for v in schema["enum"] if v is not None)
             notes.append(f"one of {values}")
         for key, label in (
-            ("minLength", "at least {} characters"),
+            ("minLength", "at least {} character(s)"),
             ("maxLength", "at most {} characters"),
             ("minimum", "at least {}"),
             ("maximum", "at most {}"),
@@ -135,7 +135,7 @@ class Renderer:
             if key in schema:
                 value = json.dumps(schema[key]) if key == "default" else schema[key]
                 notes.append(label.format(value))
-        return "; ".join(notes)
+        return f"({'; '.join(notes)})" if notes else ""
 
     def properties(self, schema: Mapping[str, Any]) -> tuple[dict[str, Any], set[str]]:
         """The fields of an object schema, following ``$ref`` and ``allOf``."""
@@ -218,9 +218,7 @@ class Renderer:
                 for media, c in response.get("content", {}).items()
             ]
             headers = [
-                f"`{name}`"
-                for name in response.get("headers", {})
-                if name not in SECURITY_HEADERS
+                f"`{name}`" for name in response.get("headers", {}) if name not in SECURITY_HEADERS
             ]
             lines.append(
                 f"| {status} | {cell(response.get('description', ''))} "

@@ -348,12 +348,45 @@ def chinese_messages_and_auto_close_notice(api: Api) -> None:
     assert report.notifications == [notice.dedupe_key]
 
 
+def deferred_work_does_not_hide_due_tickets(api: Api) -> None:
+    """Resolved tickets due for the daily auto-close head the due list when the 5-minute SLA
+    run comes; with more of them than one read returns, the SLA work behind must still be done."""
+    w = World(api)
+    resolved = [submit(api, subject=f"Resolved {i}")["number"] for i in range(8)]
+    w.at(at(0, 9, 5))
+    for number in resolved:
+        w.transition(number, "acknowledged")
+        w.transition(number, "in_progress")
+        w.transition(number, "resolved", "Done.")
+    w.at(at(14, 9))  # two weeks later: auto-close is due at 09:05
+    waiting = [submit(api, subject=f"Waiting {i}")["number"] for i in range(3)]
+    small_reads = SweepService(
+        deps.store(),
+        deps.clock(),
+        deps.policy(),
+        deps.timers(),
+        deps.notifier(),
+        deps.directory(),
+        batch=5,
+    )
+
+    w.at(at(14, 10, 40))
+    report = small_reads.run(SLA)
+    assert (report.due_soon, report.deferred, report.closed) == (3, 8, 0)
+    assert sorted(n.number for n in w.sent()) == sorted(waiting)
+
+    report = small_reads.run(frozenset({"autoclose"}))
+    assert (report.closed, report.due_soon) == (8, 0)
+    assert small_reads.run(frozenset({"sla", "autoclose"})).read == 0
+
+
 SCENARIOS: list[Callable[[Api], None]] = [
     due_soon_breach_then_met_late,
     pause_and_resume,
     priority_change,
     concurrent_sweeps,
     chinese_messages_and_auto_close_notice,
+    deferred_work_does_not_hide_due_tickets,
 ]
 
 

@@ -89,6 +89,15 @@ MATRIX: dict[tuple[str, str], tuple[Request, dict[str, int]]] = {
         ),
         _row(403, 201, 201, 201),
     ),
+    # Preview needs WORK; approve and withdraw (SUPERVISE) are covered in test_publication.py.
+    ("POST", "/v1/staff/tickets/{number}/publication"): (
+        lambda c: (
+            "POST",
+            f"/v1/staff/tickets/{c['number']}/publication",
+            {"action": "preview"},
+        ),
+        _row(403, 200, 200, 200),
+    ),
     ("GET", "/v1/staff/tickets/{number}/contact"): (
         lambda c: ("GET", f"/v1/staff/tickets/{c['number']}/contact", None),
         _row(403, 200, 200, 200),

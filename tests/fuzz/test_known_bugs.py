@@ -47,7 +47,11 @@ def api(tmp_path: Path) -> Iterator[Api]:
     deps.reset()
     deps.override(
         settings=Settings.from_env(
-            {"CLEARLOOP_STAGE": "local", "CLEARLOOP_STORE": "sqlite", "CLEARLOOP_DATA_DIR": str(tmp_path)}
+            {
+                "CLEARLOOP_STAGE": "local",
+                "CLEARLOOP_STORE": "sqlite",
+                "CLEARLOOP_DATA_DIR": str(tmp_path),
+            }
         )
     )
     access = deps.staff_access_service()

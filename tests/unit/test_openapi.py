@@ -165,9 +165,10 @@ def test_idempotency_and_concurrency_headers() -> None:
         assert key["in"] == "header"
         assert not key["required"]
         assert "422" in op["responses"]
-    assert "Idempotent-Replayed" in resolve(paths["/v1/feedback"]["post"]["responses"]["201"])[
-        "headers"
-    ]
+    assert (
+        "Idempotent-Replayed"
+        in resolve(paths["/v1/feedback"]["post"]["responses"]["201"])["headers"]
+    )
     triage = paths["/v1/staff/tickets/{number}"]["patch"]
     assert parameter_names(triage)["If-Match"]["required"] is True
     for op in (
@@ -218,7 +219,8 @@ def test_the_submission_schema_matches_the_validator() -> None:
 
 def test_the_reference_page_renders_every_operation_and_schema() -> None:
     spec = importlib.util.spec_from_file_location("openapi_hook", REPO / "site/hooks/openapi.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     hook = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(hook)
     markdown = hook.render(DOCUMENT)

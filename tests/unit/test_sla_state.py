@@ -181,6 +181,16 @@ def test_the_warning_moves_with_a_pause() -> None:
     assert evaluate(resumed, at(7, 11, 24), POLICY)[1][0].alert == "due_soon"
 
 
+def test_a_pause_outside_business_hours_moves_nothing() -> None:
+    """Zero business time paused: a deadline at closing time stays there (adding zero business
+    time would otherwise carry it over to the next opening)."""
+    t = ticket("P3", status="acknowledged")
+    assert t.deadlines.first_response == at(2, 18)  # Wednesday 18:00, closing time
+    resumed = resume(pause(t, at(1, 19)), at(2, 8), POLICY)  # Tuesday night
+    assert resumed.deadlines == t.deadlines
+    assert recompute_for_priority(resumed, "P3", POLICY).deadlines == t.deadlines
+
+
 def test_resume_without_a_pause_changes_nothing() -> None:
     t = ticket()
     assert resume(t, at(1, 9), POLICY) is t

@@ -179,7 +179,8 @@ def regroup(
     """Cells with ``dimension`` values mapped through ``parent`` and summed (child categories
     under their top-level category); other dimensions unchanged."""
     out: dict[RollupKey, Cell] = {}
-    for key, cell in cells.items():
+    for original, cell in cells.items():
+        key = original
         if key.dimension == dimension:
             key = RollupKey(key.day, dimension, parent(key.value))
         target = out.setdefault(key, Cell())

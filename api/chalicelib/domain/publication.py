@@ -54,7 +54,9 @@ def blockers(ticket: Ticket) -> list[str]:
     if not ticket.consent_to_publish:
         reasons.append("The submitter did not consent to publication.")
     if ticket.status not in PUBLISHABLE_STATUSES:
-        reasons.append(f"Only resolved or closed tickets can be published; this one is {ticket.status}.")
+        reasons.append(
+            f"Only resolved or closed tickets can be published; this one is {ticket.status}."
+        )
     elif ticket.resolved_at is None:
         reasons.append("The ticket has no resolution time.")
     return reasons

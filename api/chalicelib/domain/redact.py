@@ -123,7 +123,11 @@ _DOT = r"(?:\.|\s*[\(\[\{]\s*dot\s*[\)\]\}]\s*|\s+dot\s+)"
 _EMAIL = re.compile(
     r"(?i)(?<![A-Za-z0-9._%+\-])[A-Za-z0-9._%+\-]*[A-Za-z0-9_%+\-]"
     + r"(?:@|\s*[\(\[\{]\s*at\s*[\)\]\}]\s*)"
-    + r"[A-Za-z0-9\-]+(?:" + _DOT + r"[A-Za-z0-9\-]+)*" + _DOT + r"[A-Za-z]{2,}(?![A-Za-z0-9\-])"
+    + r"[A-Za-z0-9\-]+(?:"
+    + _DOT
+    + r"[A-Za-z0-9\-]+)*"
+    + _DOT
+    + r"[A-Za-z]{2,}(?![A-Za-z0-9\-])"
 )
 # "name at example dot com" only with both words spelt out, so "meet at noon" is left alone.
 _EMAIL_SPELT = re.compile(
@@ -132,8 +136,12 @@ _EMAIL_SPELT = re.compile(
 )
 _ID = re.compile(r"(?<![0-9A-Za-z])\d{6}[ \-]?\d{8}[ \-]?\d{3}[\dXx](?![0-9A-Za-z])")
 _PHONES = (
-    # International: + or 00, a country code, then digit groups (8 to 15 digits in all).
-    re.compile(r"(?<![\w+])(?:\+|00)\s?[1-9]\d{0,2}(?:[ \t\-.]?\(?\d{1,5}\)?){1,7}(?![\w])"),
+    # International: + or 00, a country code, then separated digit groups (8 to 15 digits in
+    # all; without separators the run-of-digits rule below applies).
+    re.compile(
+        r"(?<![\w+])(?:\+|00)\s?[1-9]\d{0,2}"
+        r"(?:[ \t\-.]?\(\d{1,5}\)\d{0,8}|[ \t\-.]\d{1,8}){1,7}(?![\w])"
+    ),
     # Mainland China mobile, optionally with 86.
     re.compile(r"(?<!\d)(?:86[ \-]?)?1[3-9]\d(?:[ \-]?\d{4}){2}(?!\d)"),
     # Landline with an area code starting 0, grouped or in parentheses, optional extension.
@@ -144,13 +152,25 @@ _PHONES = (
     # North American: (555) 123-4567, 555-123-4567, 555.123.4567.
     re.compile(r"(?<!\d)(?:\(\d{3}\)\s?|\d{3}[ .\-])\d{3}[ .\-]\d{4}(?!\d)"),
     # Any stand-alone run of 7 to 15 digits (not part of a decimal number).
-    re.compile(r"(?<![\d.,])\d{7,15}(?!\d|[.,]\d)"),
+    re.compile(r"(?<![\d.,])\+?\d{7,15}(?!\d|[.,]\d)"),
 )
 _PHONE_DIGITS = (8, 15)
 
 
 def _digits(text: str) -> int:
     return sum(ch.isdigit() for ch in text)
+
+
+def _international(text: str) -> str | None:
+    """An international number's text cut back, group by group, to at most 15 digits after the
+    ``+`` or ``00`` (a longer match ran on into other digits); None if fewer than 8 remain."""
+    lead = 2 if text.startswith("00") else 1
+    while _digits(text[lead:]) > _PHONE_DIGITS[1]:
+        cut = max(text.rfind(sep) for sep in " \t-.(")
+        if cut <= lead:
+            return None
+        text = text[:cut].rstrip(" \t-.(")
+    return text if _digits(text[lead:]) >= _PHONE_DIGITS[0] else None
 
 
 def _url_has_secret(url: str) -> bool:
@@ -181,13 +201,18 @@ def _candidates(folded: str, literals: Iterable[str]) -> list[tuple[int, int, st
     for m in _ID.finditer(folded):
         if is_valid_id_number(m.group(0)):
             found.append((m.start(), m.end(), "id_number"))
-    for i, pattern in enumerate(_PHONES):
+    intl, *others = _PHONES
+    position = 0
+    while (m := intl.search(folded, position)) is not None:
+        text = _international(m.group(0).rstrip(" -."))
+        if text:
+            found.append((m.start(), m.start() + len(text), "phone"))
+        # Search again right after what was kept: a cut-back match may have run into the next
+        # number.
+        position = m.start() + max(1, len(text or ""))
+    for pattern in others:
         for m in pattern.finditer(folded):
             text = m.group(0).rstrip(" -.")
-            if i == 0:  # international: count digits after the + or 00
-                body = text[2:] if text.startswith("00") else text
-                if not _PHONE_DIGITS[0] <= _digits(body) <= _PHONE_DIGITS[1]:
-                    continue
             found.append((m.start(), m.start() + len(text), "phone"))
     lowered = folded.lower()
     for literal in {_fold(x).strip().lower() for x in literals if x}:

@@ -292,10 +292,7 @@ def _facts(t: Ticket, zone: str) -> _Facts:
             sample((end - start).total_seconds(), t.number, f"round{k}")
         )
     if not finished:
-        if rounds:
-            start = _parse(book.get("round_start") or rounds[-1]["end"])
-        else:
-            start = t.submitted_at
+        start = _parse(book.get("round_start") or rounds[-1]["end"]) if rounds else t.submitted_at
         f.add(start, "open_delta")
         resolution = sla["resolution"]
         res_breach = resolution["breached_at"]

@@ -112,7 +112,14 @@ def grouped_bars(
                 continue
             h = plot_h * min(v, top) / top
             chart.rects.append(
-                Rect(x0 + j * bar_w, TOP + plot_h - h, bar_w, h, css, f"{label}: {name} {v:g}{suffix}")
+                Rect(
+                    x0 + j * bar_w,
+                    TOP + plot_h - h,
+                    bar_w,
+                    h,
+                    css,
+                    f"{label}: {name} {v:g}{suffix}",
+                )
             )
         if i % label_every == 0:
             chart.texts.append(Text(LEFT + i * slot + slot / 2, chart.height - BOTTOM + 16, label))

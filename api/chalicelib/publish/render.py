@@ -179,7 +179,10 @@ def metrics_json(m: Metrics) -> dict[str, Any]:
         "resolution_time": durations(m.resolution_time),
         "satisfaction": {**_ratio(m.satisfaction), "satisfied": m.satisfied, "ratings": m.ratings},
         "reopen_rate": {**_ratio(m.reopen_rate), "reopened": m.reopened, "resolved": m.resolved},
-        "sla_breaches": {"first_response": m.response_breaches, "resolution": m.resolution_breaches},
+        "sla_breaches": {
+            "first_response": m.response_breaches,
+            "resolution": m.resolution_breaches,
+        },
     }
 
 
@@ -253,7 +256,9 @@ def _csv(header: Sequence[str], rows: Iterable[Sequence[object]]) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def _csv_metrics_row(period: Period, dimension: str, value: str, name: str, m: Metrics) -> list[object]:
+def _csv_metrics_row(
+    period: Period, dimension: str, value: str, name: str, m: Metrics
+) -> list[object]:
     return [
         period.key,
         period.first.isoformat(),
@@ -349,14 +354,14 @@ class Renderer:
             "zone": data.zone,
         }
 
-    def _add(self, key: str, body: bytes, content_type: str, stage: int, cache: str = SHORT_CACHE) -> None:
+    def _add(
+        self, key: str, body: bytes, content_type: str, stage: int, cache: str = SHORT_CACHE
+    ) -> None:
         self.files.append(OutputFile(key, body, content_type, cache, stage))
 
     def _page(self, key: str, template: str, stage: int, **context: Any) -> None:
         depth = key.count("/")
-        html = self.env.get_template(template).render(
-            **self.common, root="../" * depth, **context
-        )
+        html = self.env.get_template(template).render(**self.common, root="../" * depth, **context)
         self._add(key, html.encode("utf-8"), HTML, stage)
 
     def render(self) -> list[OutputFile]:
@@ -375,8 +380,16 @@ class Renderer:
         self._data_files(reports, daily)
         self._board()
         for report in reports[1:]:
-            self._transparency(report, reports, daily=None, key=f"transparency/{report.period.key}/index.html", stage=STAGE_LISTS)
-        self._transparency(reports[0], reports, daily=daily, key="transparency/index.html", stage=STAGE_INDEX)
+            self._transparency(
+                report,
+                reports,
+                daily=None,
+                key=f"transparency/{report.period.key}/index.html",
+                stage=STAGE_LISTS,
+            )
+        self._transparency(
+            reports[0], reports, daily=daily, key="transparency/index.html", stage=STAGE_INDEX
+        )
         return sorted(self.files, key=lambda f: f.stage)
 
     # -- open data --------------------------------------------------------------------------
@@ -418,7 +431,9 @@ class Renderer:
             for c, n, m in r.channels:
                 csv_rows.append(_csv_metrics_row(p, "channel", c, n, m))
             for ranked, name in r.departments:
-                csv_rows.append(_csv_metrics_row(p, "department", ranked.value, name, ranked.metrics))
+                csv_rows.append(
+                    _csv_metrics_row(p, "department", ranked.value, name, ranked.metrics)
+                )
         metrics_doc = {
             "generated_at": generated,
             "time_zone": self.data.zone,
@@ -439,9 +454,16 @@ class Renderer:
             "schema": "../schema.json",
             "items": [self._board_json(e) for e in self.data.board],
         }
-        self._add("transparency/data/metrics.json", _json(metrics_doc), "application/json", STAGE_DATA)
+        self._add(
+            "transparency/data/metrics.json", _json(metrics_doc), "application/json", STAGE_DATA
+        )
         self._add("transparency/data/board.json", _json(board_doc), "application/json", STAGE_DATA)
-        self._add("transparency/data/metrics.csv", _csv(CSV_COLUMNS, csv_rows), "text/csv; charset=utf-8", STAGE_DATA)
+        self._add(
+            "transparency/data/metrics.csv",
+            _csv(CSV_COLUMNS, csv_rows),
+            "text/csv; charset=utf-8",
+            STAGE_DATA,
+        )
         self._add(
             "transparency/data/daily.csv",
             _csv(
@@ -453,7 +475,10 @@ class Renderer:
         )
         self._add(
             "transparency/data/board.csv",
-            _csv(BOARD_COLUMNS, ([self._board_json(e)[c] for c in BOARD_COLUMNS] for e in self.data.board)),
+            _csv(
+                BOARD_COLUMNS,
+                ([self._board_json(e)[c] for c in BOARD_COLUMNS] for e in self.data.board),
+            ),
             "text/csv; charset=utf-8",
             STAGE_DATA,
         )
@@ -514,7 +539,8 @@ class Renderer:
                     RATE_TITLES[rate],
                     f"cl-chart__bar--{rate.replace('_', '-')}",
                     [
-                        None if getattr(r.overall, rate).value is None
+                        None
+                        if getattr(r.overall, rate).value is None
                         else round(100 * float(getattr(r.overall, rate).value or 0), 1)
                         for r in ordered
                     ],
@@ -546,7 +572,7 @@ class Renderer:
         entries = list(self.data.board)
         names = self.data.names
         parent = names.category_parent
-        categories = [c for c in _values_from(entries, parent, names.top_categories)]
+        categories = _values_from(entries, parent, names.top_categories)
         months = sorted({e.month for e in entries}, reverse=True)
         counts_cat = {c: sum(1 for e in entries if parent(e.category) == c) for c in categories}
         counts_month = {m: sum(1 for e in entries if e.month == m) for m in months}
@@ -612,10 +638,14 @@ class Renderer:
                 total=len(entries),
                 page=page,
                 pages=pages,
-                page_url=lambda n, base=base, here=here: f"{here}{base}" + ("" if n == 1 else f"page/{n}/"),
+                page_url=lambda n, base=base, here=here: (
+                    f"{here}{base}" + ("" if n == 1 else f"page/{n}/")
+                ),
                 filters=filters,
                 category=category,
-                category_label=None if category is None else names.categories.get(category, category),
+                category_label=None
+                if category is None
+                else names.categories.get(category, category),
                 month=month,
                 month_label=None if month is None else _month_label(month),
                 names=names,
@@ -624,13 +654,15 @@ class Renderer:
             )
 
 
-def _values_from(entries: list[BoardEntry], parent: Callable[[str], str], known: Sequence[str]) -> list[str]:
+def _values_from(
+    entries: list[BoardEntry], parent: Callable[[str], str], known: Sequence[str]
+) -> list[str]:
     present = {parent(e.category) for e in entries}
     return [c for c in known if c in present] + sorted(present - set(known))
 
 
 def _month_label(month: str) -> str:
-    return datetime.strptime(month + "-01", "%Y-%m-%d").strftime("%B %Y")  # noqa: DTZ007 - a date label
+    return datetime.strptime(month + "-01", "%Y-%m-%d").strftime("%B %Y")
 
 
 def _board_title(category: str | None, month: str | None) -> str:

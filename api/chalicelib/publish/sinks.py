@@ -113,7 +113,8 @@ class DirectorySink:
                 path.unlink()
             folders.add(path.parent)
         # Remove folders the deletions emptied (a withdrawn item's page folder), deepest first.
-        for folder in sorted(folders, key=lambda p: len(p.parts), reverse=True):
+        for deepest in sorted(folders, key=lambda p: len(p.parts), reverse=True):
+            folder = deepest
             while folder != self.root and self.root in folder.parents:
                 try:
                     folder.rmdir()
@@ -182,7 +183,9 @@ class S3Sink:
             )
             errors = answer.get("Errors", [])
             if errors:
-                raise StoreUnavailableError(f"could not delete {len(errors)} old pages: {errors[0]}")
+                raise StoreUnavailableError(
+                    f"could not delete {len(errors)} old pages: {errors[0]}"
+                )
 
 
 def make_s3_client(region: str) -> S3Client:

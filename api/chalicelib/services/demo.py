@@ -37,18 +37,30 @@ STAFF_PREFIX = "demo"
 # (subject, description) per top-level category; {place} and {detail} are filled in.
 TEXTS: dict[str, list[tuple[str, str]]] = {
     "product": [
-        ("Label lists the wrong ingredients", "The {detail} label on the shelf does not match the pack."),
+        (
+            "Label lists the wrong ingredients",
+            "The {detail} label on the shelf does not match the pack.",
+        ),
         ("Product broke after two days", "The {detail} I bought stopped working after two days."),
-        ("Instructions missing", "The box of the {detail} had no instructions in Chinese or English."),
+        (
+            "Instructions missing",
+            "The box of the {detail} had no instructions in Chinese or English.",
+        ),
     ],
     "service": [
-        ("Waited over an hour at {place}", "I waited more than an hour at {place}; only one counter was open."),
+        (
+            "Waited over an hour at {place}",
+            "I waited more than an hour at {place}; only one counter was open.",
+        ),
         ("Rude answer at the counter", "The answer I got at {place} was unfriendly and unhelpful."),
         ("Opening hours not as posted", "{place} was closed although the sign says it is open."),
         ("Thank you to the staff", "The staff at {place} were very helpful with my {detail}."),
     ],
     "process": [
-        ("Form asks for the same data twice", "The {detail} form asks for my address on two pages."),
+        (
+            "Form asks for the same data twice",
+            "The {detail} form asks for my address on two pages.",
+        ),
         ("Fee charged twice", "I was charged the {detail} fee twice this month."),
         ("Online payment fails", "Paying the {detail} online fails at the last step."),
     ],
@@ -59,8 +71,14 @@ TEXTS: dict[str, list[tuple[str, str]]] = {
         ("Pothole on {place}", "A deep pothole on {place} is dangerous for cyclists."),
     ],
     "safety": [
-        ("Broken railing at {place}", "The railing by the stairs at {place} is loose. Danger for children."),
-        ("No ramp at the entrance of {place}", "Wheelchair users cannot enter {place}: there is no ramp."),
+        (
+            "Broken railing at {place}",
+            "The railing by the stairs at {place} is loose. Danger for children.",
+        ),
+        (
+            "No ramp at the entrance of {place}",
+            "Wheelchair users cannot enter {place}: there is no ramp.",
+        ),
         ("Exposed cables at {place}", "Electric cables hang loose near {place}. Urgent."),
     ],
     "other": [
@@ -68,23 +86,52 @@ TEXTS: dict[str, list[tuple[str, str]]] = {
         ("Question about opening days", "Will {place} be open on the public holiday?"),
     ],
 }
-PLACES = ("Harbour Road", "the Central Library", "Elm Street", "the North Service Centre",
-          "Riverside Park", "Station Square", "the Market Hall", "Hill Lane")
-DETAILS = ("parking permit", "water bill", "kettle", "library card", "rice cooker",
-           "residence certificate", "lunch box", "bicycle lock")
+PLACES = (
+    "Harbour Road",
+    "the Central Library",
+    "Elm Street",
+    "the North Service Centre",
+    "Riverside Park",
+    "Station Square",
+    "the Market Hall",
+    "Hill Lane",
+)
+DETAILS = (
+    "parking permit",
+    "water bill",
+    "kettle",
+    "library card",
+    "rice cooker",
+    "residence certificate",
+    "lunch box",
+    "bicycle lock",
+)
 RESOLUTIONS: dict[str, list[str]] = {
-    "product": ["The supplier corrected the label and the shelf stock was replaced.",
-                "We replaced the product and sent the faulty batch back for testing."],
-    "service": ["A second counter now opens when more than ten people are waiting.",
-                "We spoke with the team and reviewed how questions are answered at the counter.",
-                "The opening hours sign was corrected."],
-    "process": ["The duplicate field was removed from the form.",
-                "The double charge was refunded and the billing rule fixed.",
-                "The payment page was repaired; payments work again."],
-    "environment": ["The lamp was repaired.", "Bins are now emptied on Saturday and Sunday.",
-                    "The noise was checked and the venue was warned.", "The pothole was filled."],
-    "safety": ["The railing was fixed the same day.", "A temporary ramp was installed; a permanent one is planned.",
-               "The cables were made safe by the electricity company."],
+    "product": [
+        "The supplier corrected the label and the shelf stock was replaced.",
+        "We replaced the product and sent the faulty batch back for testing.",
+    ],
+    "service": [
+        "A second counter now opens when more than ten people are waiting.",
+        "We spoke with the team and reviewed how questions are answered at the counter.",
+        "The opening hours sign was corrected.",
+    ],
+    "process": [
+        "The duplicate field was removed from the form.",
+        "The double charge was refunded and the billing rule fixed.",
+        "The payment page was repaired; payments work again.",
+    ],
+    "environment": [
+        "The lamp was repaired.",
+        "Bins are now emptied on Saturday and Sunday.",
+        "The noise was checked and the venue was warned.",
+        "The pothole was filled.",
+    ],
+    "safety": [
+        "The railing was fixed the same day.",
+        "A temporary ramp was installed; a permanent one is planned.",
+        "The cables were made safe by the electricity company.",
+    ],
     "other": ["Large print is now available.", "Yes: opening days are listed on the website."],
 }
 PII_SNIPPETS = (
@@ -96,7 +143,15 @@ PII_SNIPPETS = (
     "Reset link I got: https://portal.example.org/reset?token=9f8e7d6c5b4a",
 )
 NAMES = ("Li Na", "Wang Wei", "Zhang Min", "Chen Jing", "Alex Morgan", "Sam Taylor", "Maria Rossi")
-CHANNEL_WEIGHTS = {"web": 52, "phone": 15, "email": 9, "letter": 3, "box": 3, "in_person": 10, "open311": 8}
+CHANNEL_WEIGHTS = {
+    "web": 52,
+    "phone": 15,
+    "email": 9,
+    "letter": 3,
+    "box": 3,
+    "in_person": 10,
+    "open311": 8,
+}
 TYPE_WEIGHTS = {"complaint": 40, "suggestion": 18, "inquiry": 20, "praise": 7, "report": 15}
 
 
@@ -172,7 +227,7 @@ class DemoLoader:
             raise ValueError("tickets and days must be positive")
         self.count = tickets
         self.days = days
-        self.rng = random.Random(seed)
+        self.rng = random.Random(seed)  # noqa: S311 - made-up data must be reproducible
         self.end = (now or datetime.now(UTC)).astimezone(UTC)
         self.start = self.end - timedelta(days=days)
         self.clock = MovableClock(self.start)
@@ -203,7 +258,11 @@ class DemoLoader:
         for dept in directory.ids():
             name = directory.get(dept).name("en")
             self.agents[dept] = service.add_staff(
-                f"{STAFF_PREFIX}-agent-{dept}", f"Demo agent ({name})", "agent", [dept], replace=True
+                f"{STAFF_PREFIX}-agent-{dept}",
+                f"Demo agent ({name})",
+                "agent",
+                [dept],
+                replace=True,
             )
             self.supervisors[dept] = service.add_staff(
                 f"{STAFF_PREFIX}-supervisor-{dept}",
@@ -243,7 +302,8 @@ class DemoLoader:
                 )
         self.clock.current = self.end
         self.report.open_at_end = sum(
-            1 for t in self._tickets
+            1
+            for t in self._tickets
             if t.status in ("received", "acknowledged", "in_progress", "awaiting_info", "reopened")
         )
         return self.report
@@ -260,12 +320,14 @@ class DemoLoader:
         return sorted(times)
 
     def _sweep(self) -> None:
-        report = self._try(lambda: self.sweep.run())
+        report = self._try(self.sweep.run)
         if report is not None:
             self.report.breaches += report.breached
             for t in self._tickets:
-                if t.status == "resolved" and t.notes.get("resolved_at") and (
-                    self.clock.now() - t.notes["resolved_at"] > deps.timers().autoclose_after
+                if (
+                    t.status == "resolved"
+                    and t.notes.get("resolved_at")
+                    and (self.clock.now() - t.notes["resolved_at"] > deps.timers().autoclose_after)
                 ):
                     t.status = "closed"
 
@@ -322,13 +384,17 @@ class DemoLoader:
             res_due=datetime.fromisoformat(body["deadlines"]["resolution"]),
             consent=payload["consent_to_publish"],
         )
+        if "contact" in payload:
+            ticket.notes["name"] = payload["contact"]["name"]
         self._tickets.append(ticket)
         self.report.submitted += 1
         fate = rng.random()
         if fate < 0.04:
             self._at(self._soon(0.2, 6), lambda: self._reject(ticket, "spam"))
         elif fate < 0.09:
-            self._at(self._before(ticket, ticket.fr_due), lambda: self._reject(ticket, "out_of_scope"))
+            self._at(
+                self._before(ticket, ticket.fr_due), lambda: self._reject(ticket, "out_of_scope")
+            )
         elif fate < 0.14:
             self._at(self._before(ticket, ticket.fr_due), lambda: self._merge(ticket))
         else:
@@ -344,7 +410,9 @@ class DemoLoader:
     def _respond_time(self, t: _Ticket) -> datetime:
         """Mostly within the deadline; about one in six late (the sweep records the breach)."""
         span = max(timedelta(minutes=10), t.fr_due - t.submitted)
-        factor = self.rng.uniform(0.05, 0.9) if self.rng.random() < 0.84 else self.rng.uniform(1.1, 4)
+        factor = (
+            self.rng.uniform(0.05, 0.9) if self.rng.random() < 0.84 else self.rng.uniform(1.1, 4)
+        )
         return t.submitted + span * factor
 
     def _agent(self, t: _Ticket) -> StaffMember:
@@ -366,14 +434,20 @@ class DemoLoader:
             if kind == "spam"
             else "This is handled by another organisation; we forwarded the contact details."
         )
-        if self._transition(t, self._agent(t), {"status": "rejected", "text": reason, "reject_kind": kind}):
+        if self._transition(
+            t, self._agent(t), {"status": "rejected", "text": reason, "reject_kind": kind}
+        ):
             self.report.rejected += 1
 
     def _merge(self, t: _Ticket) -> None:
         candidates = [
-            o for o in self._tickets
-            if o is not t and o.department == t.department and o.top == t.top
-            and o.status not in ("merged", "rejected") and not o.notes.get("duplicate")
+            o
+            for o in self._tickets
+            if o is not t
+            and o.department == t.department
+            and o.top == t.top
+            and o.status not in ("merged", "rejected")
+            and not o.notes.get("duplicate")
         ]
         if not candidates:
             self._at(self._respond_time(t), lambda: self._acknowledge(t))
@@ -394,12 +468,18 @@ class DemoLoader:
             return
         summary = view["subject"]
         if self.rng.random() < 0.1:
-            summary += f" (reported by {self.rng.choice(NAMES)}, 138 0013 8000)"  # redacted later
-        self._try(lambda: self.work.triage(agent, t.number, view["version"], {"public_summary": summary}))
+            # Careless summaries, for the redaction preview to catch before approval.
+            who = t.notes.get("name")
+            summary += f" (reported by {who}, 138 0013 8000)" if who else " (call 138 0013 8000)"
+        self._try(
+            lambda: self.work.triage(agent, t.number, view["version"], {"public_summary": summary})
+        )
         if self.rng.random() < 0.35:
             thanks = {"public": True, "text": "Thank you, we are looking into it."}
             self._try(lambda: self.work.reply(agent, t.number, thanks))
-        if not self._transition(t, agent, {"status": "acknowledged", "text": "We have received your feedback."}):
+        if not self._transition(
+            t, agent, {"status": "acknowledged", "text": "We have received your feedback."}
+        ):
             return
         self.report.acknowledged += 1
         self._at(self._soon(0.1, 4), lambda: self._start_work(t))
@@ -414,12 +494,20 @@ class DemoLoader:
             self._at(self._resolve_time(t), lambda: self._resolve(t))
 
     def _ask(self, t: _Ticket) -> None:
-        if not self._transition(t, self._agent(t), {"status": "awaiting_info", "text": "Could you tell us the exact place and time?"}):
+        if not self._transition(
+            t,
+            self._agent(t),
+            {"status": "awaiting_info", "text": "Could you tell us the exact place and time?"},
+        ):
             return
         self._at(self._soon(2, 72), lambda: self._answer(t))
 
     def _answer(self, t: _Ticket) -> None:
-        done = self._try(lambda: self.submitter.add_message(t.number, t.key, {"text": "It was on Monday around 8 in the morning."}))
+        done = self._try(
+            lambda: self.submitter.add_message(
+                t.number, t.key, {"text": "It was on Monday around 8 in the morning."}
+            )
+        )
         if done is not None:
             t.status = done["status"]
             self._at(self._resolve_time(t), lambda: self._resolve(t))
@@ -463,7 +551,11 @@ class DemoLoader:
             self._at(self._soon(1, 12), lambda: self._restart(t))
 
     def _restart(self, t: _Ticket) -> None:
-        if self._transition(t, self._supervisor(t), {"status": "in_progress", "text": "A supervisor is looking at this again."}):
+        if self._transition(
+            t,
+            self._supervisor(t),
+            {"status": "in_progress", "text": "A supervisor is looking at this again."},
+        ):
             view = self._try(lambda: self.work.get(self._agent(t), t.number))
             if view is not None:
                 t.res_due = datetime.fromisoformat(view["deadlines"]["resolution"])
@@ -472,7 +564,9 @@ class DemoLoader:
 
     def _approve(self, t: _Ticket) -> None:
         supervisor = self._supervisor(t)
-        preview = self._try(lambda: self.publication.act(supervisor, t.number, {"action": "preview"}))
+        preview = self._try(
+            lambda: self.publication.act(supervisor, t.number, {"action": "preview"})
+        )
         if preview is None or not preview["eligible"]:
             return
         if self._try(lambda: self.publication.act(supervisor, t.number, {"action": "approve"})):

@@ -59,8 +59,8 @@ def site_stylesheets(sink: Sink) -> list[str]:
     if home is None:
         return list(FALLBACK_STYLESHEETS)
     found = []
-    for href in _STYLESHEET.findall(home.decode("utf-8", "replace")):
-        href = href.removeprefix("./")
+    for link in _STYLESHEET.findall(home.decode("utf-8", "replace")):
+        href = link.removeprefix("./")
         if _SAFE_STYLESHEET.match(href) and ".." not in href and href not in found:
             found.append(href)
     return found or list(FALLBACK_STYLESHEETS)

@@ -10,7 +10,8 @@ loses the message rather than sending it twice; the breach itself is recorded ei
 
 Tickets due for a job this run does not do (a resolved ticket waiting for the daily auto-close,
 seen by the 5-minute SLA run) stay at the head of the due list. Each further read asks for that
-many more tickets, so they never hide the work behind them.
+many more tickets, so they never hide the work behind them; the price is that the 5-minute run
+reads them again until the daily run has handled them.
 
 Example::
 
@@ -74,9 +75,13 @@ class SweepService:
         *,
         cipher: ContactCipher | None = None,
         language: str = DEFAULT_LANGUAGE,
+        batch: int = BATCH,
     ) -> None:
         """``cipher``, when given, lets an auto-close tell a consenting submitter (it reads the
-        e-mail address); ``language`` is the one department messages are written in."""
+        e-mail address); ``language`` is the one department messages are written in; ``batch``
+        is how many due tickets one read asks for."""
+        if batch < 1:
+            raise ValueError("batch must be at least 1")
         self._store = store
         self._clock = clock
         self._policy = policy
@@ -85,6 +90,7 @@ class SweepService:
         self._directory = directory
         self._cipher = cipher
         self._language = language
+        self._batch = batch
 
     def run(self, jobs: frozenset[str] = ALL_JOBS) -> SweepReport:
         """Handle every ticket due now for ``jobs``; safe to run twice or concurrently.
@@ -97,7 +103,7 @@ class SweepService:
         now = self._clock.now()
         report = SweepReport()
         seen: set[str] = set()
-        limit = BATCH
+        limit = self._batch
         while True:
             due = self._store.list_due(now, limit)
             fresh = [t for t in due if t.number not in seen]
@@ -112,7 +118,7 @@ class SweepService:
                 return report  # everything due was read (or this run has done its share)
             # Tickets seen may still head the list (deferred, lost races, an index that lags):
             # ask for as many more, so the next read reaches past them.
-            limit = BATCH + len(seen)
+            limit = self._batch + len(seen)
 
     def _handle(self, ticket: Ticket, report: SweepReport) -> None:
         now = self._clock.now()

@@ -40,6 +40,8 @@ from chalicelib.errors import (
     StaleVersionError,
     ValidationError,
 )
+from chalicelib.notify.messages import notify_submitter
+from chalicelib.notify.port import Notifier
 from chalicelib.services.changes import Change
 from chalicelib.services.cursor import decode_cursor, encode_cursor, query_fingerprint
 from chalicelib.services.lookup import parse_ticket_number
@@ -176,6 +178,8 @@ class TicketWorkService:
         number_prefix: str,
         timers: Timers,
         departments: Callable[[], tuple[str, ...]],
+        notifier: Notifier | None = None,
+        site_origin: str | None = None,
     ) -> None:
         self._store = store
         self._cipher = cipher
@@ -186,6 +190,8 @@ class TicketWorkService:
         self._prefix = number_prefix
         self._timers = timers
         self._departments = departments
+        self._notifier = notifier
+        self._site_origin = site_origin
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -465,7 +471,12 @@ class TicketWorkService:
             others.append(other)
         change.ticket = new
         change.event("status_changed", public=True, text=text or "", data=data)
-        self._save(change, *others)
+        saved = self._save(change, *others)
+        if self._notifier is not None:
+            track = (
+                f"{self._site_origin}/track/#number={saved.number}" if self._site_origin else None
+            )
+            notify_submitter(self._notifier, self._cipher, saved, text, track_url=track)
         return self.get(staff, t.number)
 
     def _merge_target(self, staff: StaffMember, source: Ticket, text: str) -> TicketView:

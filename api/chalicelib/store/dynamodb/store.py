@@ -390,9 +390,7 @@ class DynamoTicketStore:
         shard, each sample to the shard of the ticket it names. Several parts touching one item
         are combined first (a transaction may not touch an item twice).
         """
-        pieces: dict[tuple[RollupKey, int], list[Mapping[RollupKey, CellDelta]]] = defaultdict(
-            list
-        )
+        pieces: dict[tuple[RollupKey, int], list[Mapping[RollupKey, CellDelta]]] = defaultdict(list)
         for number, change in parts:
             counter_shard = keys.rollup_shard(number)
             for key, cell in change.items():
@@ -493,9 +491,7 @@ class DynamoTicketStore:
             for attempt in range(_BATCH_WRITE_ATTEMPTS):
                 with self._driver_errors("BatchWriteItem"):
                     self._count(requests=1)
-                    answer = self.client.batch_write_item(
-                        RequestItems={self.table_name: pending}
-                    )
+                    answer = self.client.batch_write_item(RequestItems={self.table_name: pending})
                 pending = list(answer.get("UnprocessedItems", {}).get(self.table_name, []))
                 if not pending:
                     break

@@ -7,6 +7,7 @@ const WIDGETS = {
   "staff-session": "./staff-core.js",
   "staff-queue": "./staff-queue.js",
   "staff-ticket": "./staff-ticket.js",
+  "staff-triage": "./staff-triage.js",
   "staff-intake": "./staff-intake.js",
   "staff-publication": "./staff-publication.js",
 };

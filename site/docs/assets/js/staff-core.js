@@ -1,199 +1,192 @@
-// Staff console core, shared by the staff page modules: the bearer token (sessionStorage only:
-// it dies with the tab), the authenticated API client, the sign-in widget, labels and badges.
-import { SITE_ROOT, apiBase, call, formatTime, h, onEachPage } from "./api.js";
+// Staff console core: the token (in sessionStorage: it dies with the tab), the staff API client,
+// the sign-in widget and shared helpers. Not built on api.js: with it a staff page would pass
+// 30 KB of our JS+CSS, so the few helpers both need are repeated here, smaller.
 
 const KEY = "clearloop-staff-token";
 const watchers = new Set();
-let who = null; // promise of GET /v1/staff/me for the current token
+let who = null; // GET /v1/staff/me for the current token (a promise)
+const token = () => sessionStorage.getItem(KEY) || "";
+const apiBase = () => document.querySelector("meta[name=clearloop-api]").content.trim().replace(/\/+$/, "");
+export const root = new URL("../../", import.meta.url);
 
-// Our stylesheet on staff pages only. Instant navigation rebuilds <head>, so every staff page
-// (each has the sign-in widget) adds it again if it is gone.
-function addStyles() {
-  if (document.getElementById("cl-staff-css")) return;
-  document.head.append(h("link", { id: "cl-staff-css", rel: "stylesheet",
-    href: new URL("../css/staff.css", import.meta.url).href }));
+/** An element; strings become text nodes (never HTML); false and null are left out. */
+export function h(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) if (v != null && v !== false) node.setAttribute(k, v);
+  node.append(...children.flat(3).filter((c) => c != null && c !== false));
+  return node;
 }
 
-const token = () => sessionStorage.getItem(KEY) || "";
+export const timeEl = (iso) => h("time", { datetime: iso },
+  new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" }));
 
 function notify(reason = "") {
-  for (const watcher of [...watchers]) {
-    if (watcher.root.isConnected) watcher.run(reason);
-    else watchers.delete(watcher);
-  }
+  for (const w of watchers) if (!w.root.isConnected) watchers.delete(w);
+  return Promise.all([...watchers].map((w) => w.run(reason)));
 }
 
-/** Forget the token (sign-out, or any 401) and show the sign-in form with ``reason``. */
+/** Forget the token (sign-out, any 401): the widgets show the sign-in form and the reason. */
 export function signOut(reason = "") {
   sessionStorage.removeItem(KEY);
   who = null;
-  notify(reason);
+  return notify(reason);
 }
 
-/** Call the staff API with the token; a 401 signs out. Resolves like api.js call(). */
-export async function api(method, path, { body, headers = {} } = {}) {
-  const auth = token();
-  if (!auth) return { ok: false, status: 401, data: null, error: null };
-  const result = await call(method, path, { body, headers: { ...headers, Authorization: `Bearer ${auth}` } });
-  if (result.status === 401) signOut(result.error?.message);
-  return result;
+/** Call the API; never throws: {ok, status (0: unreachable), data, error} or, raw, the Response. */
+export async function api(method, path, { body, headers, raw } = {}) {
+  if (!token()) return { ok: false, status: 401 };
+  let response;
+  try {
+    response = await fetch(apiBase() + path, {
+      method, credentials: "omit", cache: "no-store", signal: AbortSignal.timeout(15000),
+      headers: { Accept: "application/json", Authorization: `Bearer ${token()}`, ...(body && { "Content-Type": "application/json" }), ...headers },
+      body: body && JSON.stringify(body) });
+  } catch {
+    return { ok: false, status: 0 };
+  }
+  const data = raw || (await response.json().catch(() => null));
+  const error = data?.error || null;
+  if (response.status === 401) signOut(error?.message || "the API no longer accepts this token.");
+  return raw ? response : { ok: response.ok, status: response.status, data, error };
 }
 
-/** The signed-in member ({id, name, role, departments}) or null. */
-export async function me() {
+async function me() {
   if (!token()) return null;
-  who ??= api("GET", "/v1/staff/me");
-  const result = await who;
-  if (!result.ok) who = null;
-  return result.ok ? result.data : null;
+  const r = await (who ??= api("GET", "/v1/staff/me"));
+  if (!r.ok) who = null;
+  return r.ok ? r.data : null;
 }
 
 /**
- * Run render(member) now and on every sign-in or sign-out (member null, with the reason), for
- * as long as root is in the page.
+ * Start [data-clearloop=name] on each page (instant navigation too): init(root, $, say) returns
+ * render(member, reason), run now and on each sign-in and sign-out (member null). Widgets but
+ * the sign-in one are hidden while nobody is signed in.
  */
-export function whenSignedIn(root, render) {
-  const watcher = { root, run: async (reason) => render(await me(), reason) };
-  watchers.add(watcher);
-  watcher.run();
+export function widget(name, init) {
+  const start = () => {
+    for (const root of document.querySelectorAll(`[data-clearloop="${name}"]:not([data-ready])`)) {
+      root.dataset.ready = "";
+      const $ = (id) => root.querySelector(`#${id}`);
+      const say = (id, text = "") => {
+        $(id).textContent = text;
+        if ($(id).matches(".cl-alert")) $(id).hidden = !text;
+      };
+      const render = init(root, $, say);
+      const w = { root, run: async (reason) => {
+        const member = await me();
+        if (name !== "staff-session") root.hidden = !member;
+        render(member, reason);
+      } };
+      watchers.add(w);
+      w.run();
+    }
+  };
+  if (window.document$) document$.subscribe(start);
+  else start();
 }
 
 /** A readable message for a failed call. */
 export const problem = (r) => r.error?.message ||
   (r.status ? `The request failed (HTTP ${r.status}).` : "The staff API cannot be reached. Check your connection and try again.");
 
-/** The raw fetch for non-JSON answers (CSV), with the token; a 401 signs out. */
-export async function fetchRaw(path) {
-  try {
-    const response = await fetch(apiBase() + path, {
-      headers: { Authorization: `Bearer ${token()}` }, credentials: "omit", cache: "no-store" });
-    if (response.status === 401) signOut();
-    return response;
-  } catch {
-    return null;
-  }
+/** Show or clear the error under a control; the API's reasons read on from the label. */
+export function fieldError(control, message = "", error = document.getElementById(`${control.id}-error`)) {
+  const label = control.labels?.[0]?.firstChild.textContent.trim();
+  error.textContent = message && label + (/^(is|must|does|cannot)\b/.test(message) ? " " : ": ") + message;
+  error.hidden = !message;
+  const ids = (control.getAttribute("aria-describedby") || "").split(" ").filter((id) => id && id !== error.id);
+  if (message) control.setAttribute("aria-invalid", "true");
+  else control.removeAttribute("aria-invalid");
+  if (message) ids.unshift(error.id);
+  if (ids.length) control.setAttribute("aria-describedby", ids.join(" "));
+  else control.removeAttribute("aria-describedby");
 }
 
-export const ticketHref = (number) => `${new URL("staff/ticket/", SITE_ROOT).href}#${number}`;
+let cats = null;
+/** The categories, flat: {code, label ("Parent: Child"), names by language}. */
+export async function categories() {
+  cats ??= api("GET", "/v1/categories");
+  const list = (await cats).data?.categories;
+  if (!list) cats = null; // a failed load is asked again next time
+  const en = (c) => c.name?.en || c.name || c.code;
+  return (list || []).flatMap((p) => [p, ...(p.children || [])].map((c) => ({
+    code: c.code, names: c.name, label: c === p ? en(c) : `${en(p)}: ${en(c)}` })));
+}
 
-const words = (code) => (code ? code[0].toUpperCase() + code.slice(1).replace(/_/g, " ") : "");
-const STATUS = { awaiting_info: "Awaiting information", in_progress: "In progress" };
-const TYPE = { inquiry: "Question", report: "Fault or hazard" };
-export const statusName = (code) => STATUS[code] || words(code);
-export const typeName = (code) => TYPE[code] || words(code);
-export { words };
+/** The address of a ticket on a staff page: "ticket", "triage" or "publication". */
+export const href = (page, number) => `${new URL(`staff/${page}/`, root).href}#${number}`;
+export const hashNumber = () => decodeURIComponent(location.hash.slice(1)).trim().toUpperCase();
+export const words = (code) => (code ? code[0].toUpperCase() + code.slice(1).replace(/_/g, " ") : "");
+const NAMES = { awaiting_info: "Awaiting information", inquiry: "Question", report: "Fault or hazard" };
+export const name = (code) => NAMES[code] || words(code);
 
-const OPEN = new Set(["received", "acknowledged", "in_progress", "awaiting_info", "reopened"]);
-
-/** "2 h 10 min", "3 d 4 h", "45 min": the size of a gap, in whole minutes. */
+/** "2 h 10 min", "3 d 4 h", "45 min": a gap in whole minutes. */
 export function span(ms) {
   const all = Math.round(Math.abs(ms) / 60000);
-  const d = Math.floor(all / 1440);
-  const hours = Math.floor((all % 1440) / 60);
-  const min = all % 60;
+  const [d, hours, min] = [Math.floor(all / 1440), Math.floor((all % 1440) / 60), all % 60];
   if (d) return hours ? `${d} d ${hours} h` : `${d} d`;
   if (hours) return min ? `${hours} h ${min} min` : `${hours} h`;
   return all ? `${min} min` : "under 1 min";
 }
 
-/**
- * The badge for a ticket's next SLA target, from the API's deadlines and states: how long is
- * left or how late it is. The state says "due soon" or "breached" once the sweep has run; the
- * clock alone already says "late".
- */
+const OPEN = ["received", "acknowledged", "in_progress", "awaiting_info", "reopened"];
+export const isOpen = (ticket) => OPEN.includes(ticket.status);
+
+/** The next SLA target: time left or how late (the clock alone says "late" before the sweep). */
 export function deadlineBadge(ticket, now = Date.now()) {
   const sla = ticket.sla || {};
-  let text = "No deadline running";
-  let tone = "none";
-  let at = null;
-  if (sla.paused) {
-    text = "Clock paused: awaiting information";
-    tone = "paused";
-  } else if (OPEN.has(ticket.status)) {
-    for (const kind of ["first_response", "resolution"]) {
-      const target = sla[kind];
-      if (!target || target.met_at) continue;
-      const left = Date.parse(target.deadline) - now;
+  let [text, tone, at] = ["No deadline running", "none"];
+  if (sla.paused) [text, tone] = ["Clock paused: awaiting information", "paused"];
+  else if (isOpen(ticket)) {
+    const kind = ["first_response", "resolution"].find((k) => sla[k] && !sla[k].met_at);
+    [text, tone] = ["Targets met", "met"];
+    if (kind) {
+      const { deadline, state } = sla[kind];
+      const left = Date.parse(deadline) - now;
       const what = kind === "first_response" ? "First response" : "Resolution";
-      at = target.deadline;
+      at = deadline;
       if (left < 0) [text, tone] = [`${what} ${span(left)} late`, "late"];
-      else if (target.state === "breached") [text, tone] = [`${what} breached, now due in ${span(left)}`, "late"];
-      else [text, tone] = [`${what} due in ${span(left)}`, target.state === "due_soon" ? "soon" : "ok"];
-      break;
+      else if (state === "breached") [text, tone] = [`${what} breached, now due in ${span(left)}`, "late"];
+      else [text, tone] = [`${what} due in ${span(left)}`, state === "due_soon" ? "soon" : "ok"];
     }
-    if (!at) [text, tone] = ["Targets met", "met"];
   }
-  return h("span", { class: `cl-badge cl-badge--${tone}`, title: at ? `Due ${formatTime(at)}` : null }, text);
+  return h("span", { class: `cl-badge cl-badge--${tone}`, title: at && `Due ${new Date(at).toLocaleString()}` }, text);
 }
 
-/** The visible name of a form control, without "(optional)" notes. */
-export const labelText = (control) => control.labels?.[0]?.firstChild?.textContent.trim() || control.name;
-
-/** Show (or clear) the error message under a control, linked to it for screen readers. */
-export function fieldError(control, message = "", error = document.getElementById(`${control.id}-error`)) {
-  // The API's reasons read on from the label ("Subject must be…") or follow a colon.
-  const joint = /^(is|must|does|cannot|has)\b/.test(message) ? " " : ": ";
-  error.textContent = message && labelText(control) + joint + message;
-  error.hidden = !message;
-  const ids = (control.getAttribute("aria-describedby") || "").split(" ").filter((id) => id && id !== error.id);
-  if (message) ids.unshift(error.id);
-  if (message) control.setAttribute("aria-invalid", "true");
-  else control.removeAttribute("aria-invalid");
-  if (ids.length) control.setAttribute("aria-describedby", ids.join(" "));
-  else control.removeAttribute("aria-describedby");
-}
-
-/** A ticket number from the URL fragment ("#FB-3K7QM-9X2QT"). */
-export const hashNumber = () => decodeURIComponent(location.hash.slice(1)).trim().toUpperCase();
-
-// --- the sign-in widget -----------------------------------------------------------------------
-function initSession(root) {
-  addStyles();
-  const $ = (id) => root.querySelector(`#${id}`);
-  const form = $("ss-form");
+// The sign-in widget is on every staff page; it adds the staff stylesheet (instant navigation
+// drops it from <head> on a public page).
+widget("staff-session", (root, $, say) => {
+  if (!document.getElementById("cl-staff-css")) {
+    document.head.append(h("link", { id: "cl-staff-css", rel: "stylesheet", href: new URL("../css/staff.css", import.meta.url) }));
+  }
   const input = $("ss-token");
-  const error = $("ss-error");
-  const status = $("ss-status");
-  const showError = (message) => {
-    error.textContent = message;
-    error.hidden = !message;
-  };
-  whenSignedIn(root, (member, reason) => {
-    form.hidden = Boolean(member);
-    $("ss-bar").hidden = !member;
-    if (member) {
-      $("ss-name").textContent = member.name;
-      const where = member.departments.length ? member.departments.join(", ") : "every department";
-      $("ss-role").textContent = `(${member.role}, ${where})`;
-    } else {
-      showError(reason ? `You have been signed out: ${reason}` : "");
-    }
-  });
-  form.addEventListener("submit", async (event) => {
+  $("ss-form").addEventListener("submit", async (event) => {
     event.preventDefault();
-    const value = input.value.trim();
-    showError("");
-    if (!value) return showError("Enter your staff token.");
-    status.textContent = "Signing in…";
-    sessionStorage.setItem(KEY, value);
-    who = null;
-    const result = await api("GET", "/v1/staff/me");
-    status.textContent = "";
-    if (!result.ok) {
+    say("ss-error");
+    if (!input.value.trim()) return say("ss-error", "Enter your staff token.");
+    say("ss-status", "Signing in…");
+    sessionStorage.setItem(KEY, input.value.trim());
+    const r = await (who = api("GET", "/v1/staff/me"));
+    say("ss-status");
+    if (!r.ok) {
       sessionStorage.removeItem(KEY);
-      showError(result.status === 401 ? `Sign-in failed: ${problem(result)}` : problem(result));
-      input.focus();
-      return;
+      say("ss-error", r.status === 401 ? `Sign-in failed: ${problem(r)}` : problem(r));
+      return input.focus();
     }
-    who = Promise.resolve(result);
     input.value = "";
-    notify();
+    await notify();
+    $("ss-who").focus();
   });
-  $("ss-signout").addEventListener("click", () => {
-    signOut();
-    status.textContent = "Signed out.";
+  $("ss-signout").addEventListener("click", async () => {
+    await signOut();
+    say("ss-status", "Signed out.");
     input.focus();
   });
-}
-
-onEachPage('[data-clearloop="staff-session"]', initSession);
+  return (member, reason) => {
+    $("ss-form").hidden = Boolean(member);
+    $("ss-bar").hidden = !member;
+    if (!member) return say("ss-error", reason && `You have been signed out: ${reason}`);
+    say("ss-name", member.name);
+    say("ss-role", `(${member.role}, ${member.departments.join(", ") || "every department"})`);
+  };
+});

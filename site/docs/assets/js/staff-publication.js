@@ -1,10 +1,7 @@
 // Publication approval: the submitter's consent, the redaction preview (the original beside what
 // the public would read, and what was found), approve and withdraw for supervisors and admins.
 // POST /v1/staff/tickets/{number}/publication {action: preview|approve|withdraw, summary?, resolution?}
-import { h, onEachPage, timeElement } from "./api.js";
-import {
-  api, fieldError, hashNumber, problem, statusName, ticketHref, whenSignedIn, words,
-} from "./staff-core.js";
+import { api, fieldError, h, hashNumber, href, name, problem, timeEl, widget, words } from "./staff-core.js";
 
 const PARTS = [["summary", "Public summary"], ["resolution", "What was done"]];
 const STATES = { none: "Not approved", approved: "Approved", withdrawn: "Withdrawn" };
@@ -14,35 +11,27 @@ const DONE = {
   withdraw: "Withdrawn: the ticket leaves the public board at the next publication.",
 };
 
-function initPublication(root) {
-  const $ = (id) => root.querySelector(`#${id}`);
+widget("staff-publication", (root, $, say) => {
   let ticket = null;
   let role = "";
   let request = 0;
-  const say = (id, text) => {
-    $(id).textContent = text;
-  };
-  const alertBox = (text) => {
-    say("sp-alert", text);
-    $("sp-alert").hidden = !text;
-  };
 
   function renderState(pub = {}) {
     const facts = [
-      ["Status", statusName(ticket.status)],
+      ["Status", name(ticket.status)],
       ["Submitter's consent", ticket.consent_to_publish ? "Given: a summary may be published" : "Not given: it cannot be published"],
       ["Publication", `${STATES[pub.state] || words(pub.state || "none")}${pub.on_board ? " (on the board)" : ""}`],
     ];
-    if (pub.approved_at) facts.push(["Approved", timeElement(pub.approved_at)]);
-    if (pub.withdrawn_at) facts.push(["Withdrawn", timeElement(pub.withdrawn_at)]);
-    $("sp-facts").replaceChildren(...facts.flatMap(([name, value]) => [h("dt", {}, name), h("dd", {}, value)]));
+    if (pub.approved_at) facts.push(["Approved", timeEl(pub.approved_at)]);
+    if (pub.withdrawn_at) facts.push(["Withdrawn", timeEl(pub.withdrawn_at)]);
+    $("sp-facts").replaceChildren(...facts.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]));
   }
 
   function renderPreview(data) {
     const blockers = data.blockers || [];
     $("sp-preview-out").replaceChildren(
-      blockers.length ? h("div", { class: "cl-note" }, h("p", {}, "It cannot be approved yet:"),
-        h("ul", {}, blockers.map((b) => h("li", {}, b)))) : null,
+      h("div", { class: "cl-note", hidden: !blockers.length }, h("p", {}, "It cannot be approved yet:"),
+        h("ul", {}, blockers.map((b) => h("li", {}, b)))),
       ...PARTS.map(([part, label]) => {
         const item = data[part] || {};
         const found = item.findings || [];
@@ -58,20 +47,20 @@ function initPublication(root) {
 
   async function open(number, focus) {
     const mine = ++request;
-    alertBox("");
+    say("sp-alert");
     $("sp-ticket").hidden = true;
     $("sp-preview-out").replaceChildren();
     say("sp-result-status", "");
     if (!number) return;
     say("sp-status", `Opening ${number}…`);
     const result = await api("GET", `/v1/staff/tickets/${encodeURIComponent(number)}`);
-    if (mine !== request) return;
+    if (mine !== request || !root.isConnected) return;
     say("sp-status", "");
-    if (!result.ok) return alertBox(problem(result));
+    if (!result.ok) return say("sp-alert", problem(result));
     ticket = result.data;
     $("sp-number").value = ticket.number;
     if (hashNumber() !== ticket.number) history.replaceState(history.state, "", `#${ticket.number}`);
-    $("sp-title").replaceChildren(h("a", { href: ticketHref(ticket.number) }, ticket.number), `: ${ticket.subject}`);
+    $("sp-title").replaceChildren(h("a", { href: href("ticket", ticket.number) }, ticket.number), `: ${ticket.subject}`);
     $("sp-summary").value = ticket.public_summary || "";
     $("sp-resolution").value = ticket.resolution || "";
     renderState(ticket.publication);
@@ -110,8 +99,7 @@ function initPublication(root) {
     const number = $("sp-number").value.trim().toUpperCase();
     if (number) open(number, true);
   });
-  whenSignedIn(root, (member) => {
-    root.hidden = !member;
+  return (member) => {
     role = member?.role || "";
     $("sp-role-note").hidden = role !== "agent";
     for (const id of ["sp-approve", "sp-withdraw"]) {
@@ -119,7 +107,5 @@ function initPublication(root) {
       else $(id).removeAttribute("aria-disabled");
     }
     if (member) open(hashNumber() || ticket?.number, false);
-  });
-}
-
-onEachPage('[data-clearloop="staff-publication"]', initPublication);
+  };
+});

@@ -1,0 +1,215 @@
+"""Benchmark: publishing must cost the same whatever the history holds (SQLite).
+
+Loads two stores, one with 1,000 and one with 100,000 resolved tickets spread over the last two
+years (so about half fall in the published 12-month window), each with the same 200 tickets
+approved for the board (the board's size is set by supervisors' approvals, not by history), then
+publishes each into a folder and compares:
+
+- items read (the store's ``items_read``): at most 2x;
+- wall time of a publish (median of 3): at most 2x;
+- peak memory of a publish on the large store (tracemalloc): under 256 MB.
+
+History is bulk-loaded through the store (``import_tickets``, 2,000 tickets per transaction, with
+their rollup increments from ``domain.rollups``), not through the API: a finished ticket's state
+and its contribution to the rollups are exactly what the use cases would have left.
+
+    $ .venv/bin/python scripts/bench_publish.py [--small 1000] [--large 100000]
+
+Prints the figures and ratios; exits 1 if a limit is missed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import resource
+import statistics
+import sys
+import tempfile
+import time
+import tracemalloc
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "api"))
+
+from chalicelib.config import Settings  # noqa: E402 - after the path set-up
+from chalicelib.domain import rollups  # noqa: E402
+from chalicelib.domain.categories import load_taxonomy  # noqa: E402
+from chalicelib.domain.departments import load_directory  # noqa: E402
+from chalicelib.domain.numbers import format_number  # noqa: E402
+from chalicelib.domain.publication import month_of  # noqa: E402
+from chalicelib.domain.sla import load_policy_file  # noqa: E402
+from chalicelib.domain.tickets import CHANNELS, Deadlines, Event, Ticket  # noqa: E402
+from chalicelib.publish.sinks import DirectorySink  # noqa: E402
+from chalicelib.services.publishing import PublishService  # noqa: E402
+from chalicelib.store.port import TicketView  # noqa: E402
+from chalicelib.store.sqlite import SqliteStore  # noqa: E402
+
+BOARD = 200
+BATCH = 2000
+HISTORY_DAYS = 730
+ITEMS_RATIO, TIME_RATIO, MEMORY_MB = 2.0, 2.0, 256
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+class FixedClock:
+    def now(self) -> datetime:
+        return NOW
+
+
+def _iso(t: datetime) -> str:
+    return t.isoformat()
+
+
+def resolved_ticket(rng: random.Random, i: int, categories: list[tuple[str, str]], zone: str, board: bool) -> TicketView:
+    """A finished ticket as the use cases leave it: answered, resolved (maybe late), rated."""
+    number = format_number(rng.randbytes(6), "FB")
+    if board:  # recent, so every board ticket is inside the published window
+        submitted = NOW - timedelta(days=rng.uniform(3, 300))
+    else:
+        submitted = NOW - timedelta(days=rng.uniform(3, HISTORY_DAYS))
+    code, department = categories[i % len(categories)]
+    fr_due = submitted + timedelta(hours=rng.choice((1, 2, 27)))
+    res_due = submitted + timedelta(hours=rng.choice((24, 48, 63)))
+    responded = submitted + (fr_due - submitted) * rng.uniform(0.1, 1.4)
+    resolved = responded + (res_due - submitted) * rng.uniform(0.1, 1.3)
+    fr_breach = _iso(fr_due) if responded > fr_due else None
+    res_breach = _iso(res_due) if resolved > res_due else None
+    attributes: dict[str, object] = {
+        "sla": {
+            "first_response": {"state": "breached" if fr_breach else "met", "warned_at": None, "breached_at": fr_breach, "met_at": _iso(responded)},
+            "resolution": {"state": "breached" if res_breach else "met", "warned_at": None, "breached_at": res_breach, "met_at": _iso(resolved)},
+            "pauses": [],
+        },
+        "rollup": {"rounds": [{"start": _iso(submitted), "due": _iso(res_due), "end": _iso(resolved), "breached_at": res_breach}]},
+    }
+    rating = None
+    if rng.random() < 0.5:
+        rating = rng.choice((3, 4, 4, 5, 5))
+        attributes["ratings"] = [{"score": rating, "at": _iso(resolved + timedelta(days=1)), "round": 1}]
+    if board:
+        attributes["publication"] = {
+            "state": "approved",
+            "summary": f"Summary of item {i}",
+            "resolution": "What was done about it.",
+            "round": 1,
+            "month": month_of(resolved, zone),
+            "approved_at": _iso(resolved + timedelta(days=1)),
+        }
+    ticket = Ticket(
+        number=number,
+        type="complaint",
+        category=code,
+        subject=f"Feedback {i}",
+        description="Something happened and we would like it fixed. " * 3,
+        location=None,
+        channel=CHANNELS[i % len(CHANNELS)],
+        priority="P2",
+        department=department,
+        status="closed" if resolved < NOW - timedelta(days=14) else "resolved",
+        submitted_at=submitted,
+        updated_at=resolved,
+        deadlines=Deadlines(fr_due, res_due),
+        key_hash="sha256:" + "00" * 32,
+        language="en",
+        consent_to_publish=board or rng.random() < 0.5,
+        first_response_at=responded,
+        resolved_at=resolved,
+        closed_at=resolved + timedelta(days=14) if resolved < NOW - timedelta(days=14) else None,
+        resolution="What was done about it.",
+        public_summary=f"Summary of item {i}",
+        resolution_round=1,
+        rated_round=1 if rating else 0,
+        rating=rating,
+        event_seq=2,
+        version=5,
+        attributes=attributes,
+    )
+    events = [
+        Event(number, 1, submitted, "submitted", True, "submitter", "submitter", "Feedback received."),
+        Event(number, 2, resolved, "status_changed", True, "staff:x", "agent (x)", "Resolved."),
+    ]
+    return TicketView(ticket, events)
+
+
+def load(store: SqliteStore, count: int, seed: int, zone: str, categories: list[tuple[str, str]]) -> float:
+    rng = random.Random(seed)  # noqa: S311 - reproducible made-up history
+    started = time.perf_counter()
+    board_from = count - BOARD
+    for start in range(0, count, BATCH):
+        views = [
+            resolved_ticket(rng, i, categories, zone, board=i >= board_from)
+            for i in range(start, min(count, start + BATCH))
+        ]
+        change = rollups.combine(rollups.delta(None, v.ticket, zone) for v in views)
+        store.import_tickets(views, change)
+    return time.perf_counter() - started
+
+
+def publish(store: SqliteStore, service_args: dict[str, object], out: Path) -> tuple[float, int, int]:
+    service = PublishService(store, FixedClock(), sink=DirectorySink(out), **service_args)  # type: ignore[arg-type]
+    before = store.items_read
+    started = time.perf_counter()
+    report = service.run()
+    return time.perf_counter() - started, store.items_read - before, report.board_items
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--small", type=int, default=1_000)
+    parser.add_argument("--large", type=int, default=100_000)
+    args = parser.parse_args(argv)
+    settings = Settings.from_env({})
+    import json
+
+    policy = load_policy_file(settings.policy_file)
+    taxonomy = load_taxonomy(json.loads(settings.categories_file.read_text()))
+    directory = load_directory(json.loads(settings.departments_file.read_text()), set())
+    zone = policy.calendar.timezone
+    categories = [(c.code, c.department) for c in taxonomy.by_code.values()]
+    service_args = {"policy": policy, "taxonomy": taxonomy, "directory": directory, "site_origin": "https://feedback.example.org", "months": 12}
+
+    results = {}
+    with tempfile.TemporaryDirectory(prefix="clearloop-bench-") as tmp:
+        root = Path(tmp)
+        for label, count in (("small", args.small), ("large", args.large)):
+            store = SqliteStore(root / f"{label}.db")
+            store.migrate()
+            seconds = load(store, count, seed=len(label), zone=zone, categories=categories)
+            print(f"loaded {count:,} resolved tickets in {seconds:.1f}s")
+            runs = [publish(store, service_args, root / f"site-{label}-{i}") for i in range(3)]
+            times = [r[0] for r in runs]
+            results[label] = {"count": count, "time": statistics.median(times), "items": runs[0][1], "board": runs[0][2]}
+            if label == "large":
+                tracemalloc.start()
+                publish(store, service_args, root / "site-traced")
+                _, peak = tracemalloc.get_traced_memory()
+                tracemalloc.stop()
+                results[label]["peak_mb"] = peak / 2**20
+            store.close()
+
+    small, large = results["small"], results["large"]
+    items_ratio = large["items"] / max(1, small["items"])
+    time_ratio = large["time"] / small["time"]
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    for r in (small, large):
+        print(f"{r['count']:>7,} tickets: publish {r['time'] * 1000:7.0f} ms, {r['items']:>5} items read, {r['board']} board items")
+    print(f"items read ratio {items_ratio:.2f} (limit {ITEMS_RATIO}), time ratio {time_ratio:.2f} (limit {TIME_RATIO})")
+    print(f"peak memory of a publish with {large['count']:,} tickets: {large['peak_mb']:.1f} MB (tracemalloc; limit {MEMORY_MB} MB); process max RSS {rss_mb:.0f} MB")
+    missed = []
+    if items_ratio > ITEMS_RATIO:
+        missed.append("items read")
+    if time_ratio > TIME_RATIO:
+        missed.append("time")
+    if large["peak_mb"] >= MEMORY_MB:
+        missed.append("memory")
+    if missed:
+        print(f"MISSED: {', '.join(missed)}")
+        return 1
+    print("OK: publishing cost does not grow with history")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,221 @@
+"""The published transparency page and resolved-issue board in Chromium, under the site's CSP.
+
+A ticket carrying script, an ``onerror`` image, a ``javascript:`` link and template syntax in every
+text field is resolved, approved by a supervisor and published (``clearloop publish`` into the
+module's built site, as the runner's hourly job does). The pages must run nothing, evaluate no
+template (no ``49``) and show the text literally; they must also look like the site (its
+stylesheets load) and be reachable from the site's navigation.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Dialog, Page, expect
+
+from tests.e2e.helpers import Watch
+from tests.support.stack import REPO_ROOT, Stack, http_request
+
+pytestmark = pytest.mark.e2e
+
+PAYLOAD = (
+    "<script>window.xssFired = 'script'</script>"
+    "<img src=x onerror=\"window.xssFired = 'img'\">"
+    "<a href=\"javascript:window.xssFired = 'link'\">click</a> {{ 7*7 }} ${7*7} #{7*7}"
+)
+
+
+def clearloop(stack: Stack, *args: str) -> str:
+    """The operator CLI against the module's stack (found through ``stack.json``)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "chalicelib.cli", *args],
+        env={**os.environ, "CLEARLOOP_DATA_DIR": str(stack.data_dir)},
+        cwd=REPO_ROOT / "api",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, f"clearloop {' '.join(args)}: {result.stderr}"
+    return result.stdout.strip()
+
+
+def staff_call(
+    stack: Stack, token: str, method: str, path: str, body: Any = None, **headers: str
+) -> Any:
+    response = http_request(
+        method,
+        stack.api_url + path,
+        body=body,
+        headers={"Authorization": f"Bearer {token}", **headers},
+    )
+    assert response.status < 300, f"{method} {path}: {response.status} {response.text}"
+    return response.json()
+
+
+@pytest.fixture(scope="module")
+def published(stack: Stack, site_dir: Path) -> dict[str, Any]:
+    """The payload ticket, resolved, rated, approved and published; returns its number."""
+    clearloop(
+        stack,
+        "staff",
+        "add",
+        "pub-sue",
+        "--name",
+        "Sue Planted",
+        "--role",
+        "supervisor",
+        "--department",
+        "customer-service",
+    )
+    token = clearloop(stack, "token", "issue", "pub-sue", "--quiet")
+    response = http_request(
+        "POST",
+        stack.api_url + "/v1/feedback",
+        body={
+            "type": "complaint",
+            "category": "service-waiting",
+            "subject": PAYLOAD[:200],
+            "description": PAYLOAD,
+            "location": PAYLOAD[:200],
+            "contact": {"name": "<b onmouseover=alert(1)>Zed</b>", "consent_to_contact": False},
+            "consent_to_publish": True,
+            "language": "en",
+        },
+    )
+    assert response.status == 201, response.text
+    created = response.json()
+    number = created["number"]
+    path = f"/v1/staff/tickets/{number}"
+    view = staff_call(stack, token, "GET", path)
+    staff_call(
+        stack,
+        token,
+        "PATCH",
+        path,
+        {"public_summary": PAYLOAD},
+        **{"If-Match": str(view["version"])},
+    )
+    staff_call(stack, token, "POST", path + "/replies", {"public": True, "text": PAYLOAD})
+    staff_call(stack, token, "POST", path + "/replies", {"public": False, "text": PAYLOAD})
+    for status in ("acknowledged", "in_progress"):
+        staff_call(stack, token, "POST", path + "/transitions", {"status": status})
+    staff_call(stack, token, "POST", path + "/transitions", {"status": "resolved", "text": PAYLOAD})
+    rated = http_request(
+        "POST",
+        f"{stack.api_url}{'/v1/tickets/'}{number}/rating",
+        body={"score": 5, "comment": PAYLOAD},
+        headers={"X-Ticket-Key": created["key"]},
+    )
+    assert rated.status == 201, rated.text
+    approved = staff_call(stack, token, "POST", path + "/publication", {"action": "approve"})
+    assert approved["publication"]["on_board"] is True
+    output = clearloop(stack, "publish", "--site-dir", str(site_dir))
+    assert "1 board items" in output
+    return {"number": number}
+
+
+def _guard(page: Page) -> list[str]:
+    dialogs: list[str] = []
+
+    def on_dialog(dialog: Dialog) -> None:
+        dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    page.on("dialog", on_dialog)
+    return dialogs
+
+
+def _nothing_ran(page: Page, dialogs: list[str]) -> None:
+    assert page.evaluate("window.xssFired") is None
+    assert dialogs == []
+    assert page.locator("script").count() == 0
+    assert page.locator("article img").count() == 0
+    assert page.locator("a[href^='javascript']").count() == 0
+    assert page.locator("[onerror], [onmouseover], [style]").count() == 0
+
+
+def test_the_item_page_shows_the_payload_as_text(
+    page: Page, stack: Stack, watch: Watch, published: dict[str, Any]
+) -> None:
+    dialogs = _guard(page)
+    number = published["number"]
+    response = page.goto(f"{stack.site_url}/board/items/{number}/")
+    assert response is not None and response.status == 200
+    assert "script-src 'self'" in response.headers["content-security-policy"]
+    expect(page.locator("h1")).to_have_text(f"Resolved issue {number}")
+    texts = page.locator(".cl-pub-text")
+    expect(texts.first).to_contain_text("<script>window.xssFired = 'script'</script>")
+    expect(texts.first).to_contain_text("{{ 7*7 }} ${7*7} #{7*7}")
+    expect(texts.nth(1)).to_contain_text("<img src=x onerror=")
+    assert "49" not in page.locator("article").inner_text()
+    page.wait_for_load_state("networkidle")
+    _nothing_ran(page, dialogs)
+    # The site's own stylesheets loaded (Material's header is sticky, publish.css lays out facts).
+    assert (
+        page.evaluate("getComputedStyle(document.querySelector('.md-header')).position") == "sticky"
+    )
+    assert page.evaluate("getComputedStyle(document.querySelector('.cl-facts')).display") == "grid"
+
+
+@pytest.mark.parametrize("path", ["/board/", "/transparency/", "/board/category/service/"])
+def test_listing_pages_load_cleanly(
+    page: Page, stack: Stack, watch: Watch, published: dict[str, Any], path: str
+) -> None:
+    dialogs = _guard(page)
+    response = page.goto(stack.site_url + path)
+    assert response is not None and response.status == 200
+    page.wait_for_load_state("networkidle")
+    _nothing_ran(page, dialogs)
+    body = page.locator("article").inner_text()
+    assert "49" not in body.replace(published["number"], "")
+    assert "Generated at" in body
+    if path.startswith("/board/"):
+        link = page.locator(".cl-board__title a").first
+        expect(link).to_contain_text("<script>window.xssFired")
+        link.click()
+        expect(page).to_have_url(f"{stack.site_url}/board/items/{published['number']}/")
+        _nothing_ran(page, dialogs)
+
+
+def test_transparency_page_has_charts_with_tables_and_explanations(
+    page: Page, stack: Stack, watch: Watch, published: dict[str, Any]
+) -> None:
+    page.goto(stack.site_url + "/transparency/")
+    expect(page.locator("h1")).to_have_text("Transparency")
+    charts = page.get_by_role("img")
+    assert charts.count() >= 2
+    expect(page.locator("svg title").first).to_contain_text(
+        "Feedback received and resolved per day"
+    )
+    page.get_by_text("Data table: new, resolved and open per day").click()
+    expect(page.locator("details.cl-data table tbody tr")).to_have_count(30)
+    expect(
+        page.get_by_text("plus the tickets still waiting for one past their deadline")
+    ).to_be_visible()
+    expect(page.locator(".cl-headline")).to_contain_text("On-time first response")
+    for link in ("metrics.json", "metrics.csv", "board.json"):
+        href = page.get_by_role("link", name=link).get_attribute("href")
+        assert href is not None
+        assert http_request("GET", stack.site_url + "/transparency/" + href).status == 200
+
+
+def test_the_site_navigation_leads_to_the_published_pages(
+    page: Page, stack: Stack, watch: Watch, published: dict[str, Any]
+) -> None:
+    page.goto(stack.site_url + "/")
+    page.get_by_role("link", name="Transparency").first.click()
+    expect(page).to_have_url(stack.site_url + "/transparency/")
+    expect(page.locator("h1")).to_have_text("Transparency")
+    page.get_by_role("link", name="Resolved issues").first.click()
+    expect(page).to_have_url(stack.site_url + "/board/")
+    expect(page.locator("h1")).to_have_text("Resolved issues")
+    page.get_by_role("link", name="Home").first.click()
+    expect(page).to_have_url(stack.site_url + "/")
+    page.get_by_role("link", name="Open data").first.click()
+    expect(page.locator("h1")).to_have_text("Open data")
