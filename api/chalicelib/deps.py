@@ -255,7 +255,7 @@ def publication_service() -> PublicationService:
     return _cached(
         "publication_service",
         lambda: PublicationService(
-            store(), cipher(), clock(), policy(), timers(), settings().number_prefix
+            store(), cipher(), clock(), policy(), timers(), settings().number_prefix, random()
         ),
     )
 

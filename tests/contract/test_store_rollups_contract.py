@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from chalicelib.domain import rollups
-from chalicelib.domain.rollups import TOTAL_DAY, Cell, CellDelta, RollupKey
+from chalicelib.domain.rollups import TOTAL_DAY, CellDelta, RollupKey, Tally
 from chalicelib.errors import StaleVersionError
 from chalicelib.store.port import TicketChange, TicketStore, TicketView
 from tests.support.tickets import make_event, make_ticket, number
@@ -27,26 +27,25 @@ def totals(store: TicketStore) -> dict:
     return rollups.merge_rows(store.read_rollup_totals())
 
 
-def sample(n: str, seconds: int = 60, tag: str = "response") -> str:
-    return rollups.sample(seconds, n, tag)
+def sample(n: str, seconds: int = 60, tag: str = "response") -> dict[str, int]:
+    """One duration sample, ``{identity: seconds}``."""
+    return {rollups.sample_identity(n, tag): seconds}
 
 
 def test_create_writes_the_rollups_with_the_ticket(store: TicketStore) -> None:
     n = number(1)
     change = {
-        DAY: CellDelta(
-            {"received": 1, "open_delta": 1}, {"response_seconds": frozenset({sample(n)})}
-        ),
+        DAY: CellDelta({"received": 1, "open_delta": 1}, {"response_seconds": sample(n)}),
         RollupKey("2026-03-01", "department", "parks"): CellDelta({"received": 1}),
         RollupKey(TOTAL_DAY, "all", "all"): CellDelta({"open": 1}),
     }
     store.create_ticket(make_ticket(n), [make_event(n, 1, T)], None, rollups=change)
 
     assert read(store) == {
-        DAY: Cell({"received": 1, "open_delta": 1}, {"response_seconds": {sample(n)}}),
-        RollupKey("2026-03-01", "department", "parks"): Cell({"received": 1}, {}),
+        DAY: Tally({"received": 1, "open_delta": 1}, {"response_seconds": [60]}),
+        RollupKey("2026-03-01", "department", "parks"): Tally({"received": 1}, {}),
     }
-    assert totals(store) == {RollupKey(TOTAL_DAY, "all", "all"): Cell({"open": 1}, {})}
+    assert totals(store) == {RollupKey(TOTAL_DAY, "all", "all"): Tally({"open": 1}, {})}
 
 
 def test_increments_add_up_and_samples_come_and_go(store: TicketStore) -> None:
@@ -56,13 +55,13 @@ def test_increments_add_up_and_samples_come_and_go(store: TicketStore) -> None:
         ta,
         [],
         None,
-        rollups={DAY: CellDelta({"received": 1}, {"response_seconds": frozenset({sample(a)})})},
+        rollups={DAY: CellDelta({"received": 1}, {"response_seconds": sample(a)})},
     )
     store.create_ticket(
         tb,
         [],
         None,
-        rollups={DAY: CellDelta({"received": 1}, {"response_seconds": frozenset({sample(b, 90)})})},
+        rollups={DAY: CellDelta({"received": 1}, {"response_seconds": sample(b, 90)})},
     )
     moved = RollupKey("2026-03-01", "department", "water")
     store.save_tickets(
@@ -74,17 +73,17 @@ def test_increments_add_up_and_samples_come_and_go(store: TicketStore) -> None:
                 {
                     DAY: CellDelta(
                         {"received": -1, "open_delta": -1},
-                        removed={"response_seconds": frozenset({sample(a)})},
+                        removed={"response_seconds": sample(a)},
                     ),
-                    moved: CellDelta({"received": 1}, {"response_seconds": frozenset({sample(a)})}),
+                    moved: CellDelta({"received": 1}, {"response_seconds": sample(a)}),
                 },
             )
         ]
     )
 
     assert read(store) == {
-        DAY: Cell({"received": 1, "open_delta": -1}, {"response_seconds": {sample(b, 90)}}),
-        moved: Cell({"received": 1}, {"response_seconds": {sample(a)}}),
+        DAY: Tally({"received": 1, "open_delta": -1}, {"response_seconds": [90]}),
+        moved: Tally({"received": 1}, {"response_seconds": [60]}),
     }
 
 
@@ -108,16 +107,14 @@ def test_one_save_of_two_tickets_combines_their_increments(store: TicketStore) -
                 {
                     DAY: CellDelta(
                         {"open_delta": -1},
-                        {"resolution_seconds": frozenset({sample(b, 7, "round1")})},
+                        {"resolution_seconds": sample(b, 7, "round1")},
                     )
                 },
             ),
         ]
     )
 
-    assert read(store) == {
-        DAY: Cell({"merged": 1, "open_delta": -2}, {"resolution_seconds": {sample(b, 7, "round1")}})
-    }
+    assert read(store) == {DAY: Tally({"merged": 1, "open_delta": -2}, {"resolution_seconds": [7]})}
 
 
 def test_a_stale_save_writes_no_rollups(store: TicketStore) -> None:
@@ -129,7 +126,7 @@ def test_a_stale_save_writes_no_rollups(store: TicketStore) -> None:
             [TicketChange(make_ticket(n, version=3), 2, [], {DAY: CellDelta({"resolved": 1})})]
         )
 
-    assert read(store) == {DAY: Cell({"received": 1}, {})}
+    assert read(store) == {DAY: Tally({"received": 1}, {})}
 
 
 def test_days_are_read_by_inclusive_range_without_totals(store: TicketStore) -> None:
@@ -144,8 +141,8 @@ def test_days_are_read_by_inclusive_range_without_totals(store: TicketStore) -> 
     got = read(store, "2026-03-01", "2026-03-03")
 
     assert got == {
-        RollupKey("2026-03-01", "all", "all"): Cell({"received": 2}, {}),
-        RollupKey("2026-03-02", "all", "all"): Cell({"received": 3}, {}),
+        RollupKey("2026-03-01", "all", "all"): Tally({"received": 2}, {}),
+        RollupKey("2026-03-02", "all", "all"): Tally({"received": 3}, {}),
     }
     assert read(store, "2026-03-05", "2026-03-31") == {}
 
@@ -162,7 +159,7 @@ def test_counters_may_go_to_zero_and_below(store: TicketStore) -> None:
         ]
     )
 
-    assert read(store) == {DAY: Cell({"reopened": -1}, {})}
+    assert read(store) == {DAY: Tally({"reopened": -1}, {})}
 
 
 def _approved(n: str, month: str, resolved_at: datetime, **changes: object) -> object:
@@ -179,6 +176,7 @@ def _approved(n: str, month: str, resolved_at: datetime, **changes: object) -> o
                 "resolution": "Repaired",
                 "round": 1,
                 "month": month,
+                "board_id": "0123456789abcdef",
             }
         },
     )
@@ -226,11 +224,7 @@ def test_import_loads_tickets_events_and_rollups(store: TicketStore) -> None:
         n = number(i)
         views.append(TicketView(make_ticket(n), [make_event(n, 1, T + timedelta(minutes=i))]))
     change = rollups.combine(
-        {
-            DAY: CellDelta(
-                {"received": 1}, {"response_seconds": frozenset({sample(v.ticket.number, i)})}
-            )
-        }
+        {DAY: CellDelta({"received": 1}, {"response_seconds": sample(v.ticket.number, i)})}
         for i, v in enumerate(views)
     )
     store.import_tickets(views, change)
@@ -238,7 +232,7 @@ def test_import_loads_tickets_events_and_rollups(store: TicketStore) -> None:
     assert store.get_ticket(views[7].ticket.number) == views[7]
     cell = read(store)[DAY]
     assert cell.counts == {"received": 30}
-    assert len(cell.samples["response_seconds"]) == 30
+    assert cell.samples["response_seconds"] == list(range(30))
     # Imported samples can later be removed by a change of their ticket.
     t = views[0].ticket
     store.save_tickets(
@@ -247,7 +241,7 @@ def test_import_loads_tickets_events_and_rollups(store: TicketStore) -> None:
                 t.replace(version=2),
                 1,
                 [],
-                {DAY: CellDelta(removed={"response_seconds": frozenset({sample(t.number, 0)})})},
+                {DAY: CellDelta(removed={"response_seconds": sample(t.number, 0)})},
             )
         ]
     )

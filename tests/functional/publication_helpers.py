@@ -46,3 +46,11 @@ def publication(
     api: Api, who: dict[str, str], number: str, body: dict[str, Any], **headers: str
 ) -> Any:
     return call(api, "POST", f"/v1/staff/tickets/{number}/publication", body, **who, **headers)
+
+
+def approve(api: Api, who: dict[str, str], number: str) -> str:
+    """Approve ``number`` for the board; returns its public board id (its page's URL)."""
+    r = publication(api, who, number, {"action": "approve"})
+    assert r.status_code == 200, r.body
+    board_id: str = data(r)["publication"]["board_id"]
+    return board_id

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import pytest
@@ -59,7 +60,8 @@ def test_preview_shows_the_original_the_redacted_text_and_what_was_found(
 
     assert r.status_code == 200, r.body
     body = data(r)
-    assert body["eligible"] is True and body["blockers"] == []
+    assert body["eligible"] is True
+    assert body["blockers"] == []
     assert body["summary"]["original"] == "Li Na (139 1234 5678) waited two hours."
     assert body["summary"]["redacted"] == (
         "[contact details removed] ([phone number removed]) waited two hours."
@@ -70,7 +72,8 @@ def test_preview_shows_the_original_the_redacted_text_and_what_was_found(
     # An audit entry, and the version is unchanged (a preview never makes an edit stale).
     assert body["version"] == before
     entries = [e for e in timeline(api, number, agent) if e["kind"] == "publication_previewed"]
-    assert len(entries) == 1 and entries[0]["public"] is False
+    assert len(entries) == 1
+    assert entries[0]["public"] is False
     assert entries[0]["data"] == {"found": ["contact", "email", "phone"]}
 
 
@@ -97,8 +100,10 @@ def test_approval_stores_only_redacted_text_and_puts_the_ticket_on_the_board(
 
     assert r.status_code == 200, r.body
     state = data(r)["publication"]
-    assert state["state"] == "approved" and state["on_board"] is True
+    assert state["state"] == "approved"
+    assert state["on_board"] is True
     assert state["summary"] == "Mail me at [email removed]"
+    assert re.fullmatch(r"[0-9a-z]{16}", state["board_id"])
     assert board(api) == [number]
     stored = deps.store().get_ticket(number)
     assert stored is not None
@@ -111,7 +116,8 @@ def test_approval_stores_only_redacted_text_and_puts_the_ticket_on_the_board(
     # The public timeline says it was published, by a role, never by a name.
     view = data(call(api, "GET", f"/v1/tickets/{number}", **{"X-Ticket-Key": created["key"]}))
     published = [e for e in view["timeline"] if "resolved-issue board" in e["text"]]
-    assert published and published[0]["actor"] == "supervisor (customer-service)"
+    assert published
+    assert published[0]["actor"] == "supervisor (customer-service)"
     assert "Sue" not in str(view)
 
 
@@ -196,8 +202,11 @@ def test_withdrawal_takes_the_ticket_off_the_board(
     assert kinds.count("publication_approved") == kinds.count("publication_withdrawn") == 1
     again = publication(api, sue, number, {"action": "withdraw"})
     assert again.status_code == 409
-    # Approving again puts it back.
-    assert publication(api, sue, number, {"action": "approve"}).status_code == 200
+    # Approving again puts it back, at the same public address.
+    first_id = state["board_id"]
+    back = publication(api, sue, number, {"action": "approve"})
+    assert back.status_code == 200
+    assert data(back)["publication"]["board_id"] == first_id
     assert board(api) == [number]
 
 
@@ -211,7 +220,8 @@ def test_a_reopened_ticket_leaves_the_board(api: Api, people: dict[str, dict[str
     assert board(api) == []
     view = data(call(api, "GET", f"/v1/staff/tickets/{number}", **people["agent"]))
     assert view["status"] == "reopened"
-    assert view["publication"]["state"] == "approved" and view["publication"]["on_board"] is False
+    assert view["publication"]["state"] == "approved"
+    assert view["publication"]["on_board"] is False
 
 
 def test_stale_if_match_is_a_conflict(api: Api, people: dict[str, dict[str, str]]) -> None:

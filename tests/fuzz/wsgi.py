@@ -29,9 +29,12 @@ class ChaliceWsgi:
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         method = environ["REQUEST_METHOD"]
-        raw_path = environ.get("PATH_INFO", "/").encode("latin-1")
-        path = quote(raw_path, safe="/:@!$&'()*+,;=-._~")
-        if environ.get("QUERY_STRING"):
+        # The path as the client sent it (still percent-encoded), as http.server hands it over:
+        # re-encoding PATH_INFO could turn an escaped ";" or "?" into a real one.
+        path = environ.get("RAW_URI") or environ.get("REQUEST_URI")
+        if not path:
+            path = quote(environ.get("PATH_INFO", "/").encode("latin-1"), safe="/")
+        if "?" not in path and environ.get("QUERY_STRING"):
             path += "?" + environ["QUERY_STRING"]
         headers = {
             name[5:].replace("_", "-").title(): value

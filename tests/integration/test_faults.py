@@ -68,7 +68,7 @@ def load(stack: Stack, seconds: float, window: Window) -> Report:
         seed=7,
     )
     try:
-        return run_load(options, during=window, out=lambda line: None)
+        return run_load(options, during=window, out=print)  # shown when a test fails
     finally:
         window.close()
 

@@ -8,9 +8,8 @@ from pathlib import Path
 import pytest
 
 from chalicelib.domain import rollups
-from chalicelib.domain.metrics import RollupView, recent_months
+from chalicelib.domain.metrics import RollupView, recent_months, rows_of
 from chalicelib.domain.publication import BoardEntry
-from chalicelib.domain.rollups import TOTAL_DAY
 from chalicelib.publish.render import (
     OWNED_PREFIXES,
     PAGE_SIZE,
@@ -38,7 +37,7 @@ def entries(n: int) -> list[BoardEntry]:
         resolved = datetime(2026, 3, 18, tzinfo=UTC) - timedelta(days=i)
         out.append(
             BoardEntry(
-                number=f"FB-{i:05d}-AAAAA",
+                board_id=f"{i:016d}",
                 category="cat-a" if i % 2 else "cat-b-x",
                 department="d1",
                 month=resolved.strftime("%Y-%m"),
@@ -55,12 +54,8 @@ def entries(n: int) -> list[BoardEntry]:
 
 
 def publish_input(board: list[BoardEntry]) -> PublishInput:
-    cells = rollups.rebuild(golden_tickets(), ZONE)
-    view = RollupView(
-        {k: c for k, c in cells.items() if k.day != TOTAL_DAY},
-        {k: c for k, c in cells.items() if k.day == TOTAL_DAY},
-        TODAY,
-    )
+    rows = rows_of(rollups.rebuild(golden_tickets(), ZONE))
+    view = RollupView(rows, rows, TODAY)
     return PublishInput(
         generated_at=datetime(2026, 3, 20, 12, tzinfo=UTC),
         zone=ZONE,
@@ -76,10 +71,12 @@ def publish_input(board: list[BoardEntry]) -> PublishInput:
 
 def test_board_pages_filters_and_pagination() -> None:
     files = {f.key: f for f in render(publish_input(entries(PAGE_SIZE + 5)))}
-    assert "board/index.html" in files and "board/page/2/index.html" in files
+    assert "board/index.html" in files
+    assert "board/page/2/index.html" in files
     assert "board/page/3/index.html" not in files
     first = files["board/index.html"].body.decode()
-    assert 'href="../board/page/2/"' in first and "page 1 of 2" in first
+    assert 'href="../board/page/2/"' in first
+    assert "page 1 of 2" in first
     second = files["board/page/2/index.html"].body.decode()
     assert 'href="../../../board/"' in second  # "Previous" and page 1
     for key in (

@@ -21,7 +21,7 @@ Definitions (SPEC §5; each rate is shown with the counts it is made of):
 
 Example::
 
-    view = RollupView(cells, totals, today=date(2026, 11, 25))
+    view = RollupView(store.read_rollups(first, last), store.read_rollup_totals(), last)
     m = view.metrics(last_days(date(2026, 11, 25), 30), "all", "all")
     m.on_time_response.value      # e.g. 0.9
 """
@@ -35,7 +35,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from chalicelib.domain.rollups import ALL, TOTAL_DAY, Cell, RollupKey, sample_seconds
+from chalicelib.domain.rollups import ALL, TOTAL_DAY, Cell, RollupKey, RollupRow
 
 
 @dataclass(frozen=True)
@@ -173,51 +173,63 @@ class DayPoint:
 _Key = tuple[str, str]
 
 
-def regroup(
-    cells: Mapping[RollupKey, Cell], dimension: str, parent: Callable[[str], str]
-) -> dict[RollupKey, Cell]:
-    """Cells with ``dimension`` values mapped through ``parent`` and summed (child categories
-    under their top-level category); other dimensions unchanged."""
-    out: dict[RollupKey, Cell] = {}
-    for original, cell in cells.items():
-        key = original
-        if key.dimension == dimension:
-            key = RollupKey(key.day, dimension, parent(key.value))
-        target = out.setdefault(key, Cell())
-        for name, n in cell.counts.items():
-            target.counts[name] = target.counts.get(name, 0) + n
-        for metric, items in cell.samples.items():
-            target.samples.setdefault(metric, set()).update(items)
-    return out
+def rows_of(cells: Mapping[RollupKey, Cell]) -> list[RollupRow]:
+    """Cells (e.g. from ``rollups.rebuild``) as the rows a store returns."""
+    return [
+        RollupRow(key, cell.counts, {m: list(s.values()) for m, s in cell.samples.items()})
+        for key, cell in cells.items()
+    ]
 
 
 class RollupView:
-    """Metrics over stored rollups: ``cells`` must hold every day from the earliest period's
-    first day up to ``today`` (missing days count as empty), ``totals`` the ``TOTAL`` cells."""
+    """Metrics over stored rollups.
+
+    ``rows`` must cover every day from the earliest period's first day up to ``today`` (days
+    without a row count as empty) and may repeat a cell (DynamoDB shards: their counters add up,
+    and each sample lives on exactly one shard); ``totals`` are the ``TOTAL`` rows. ``group``
+    maps a dimension's values before summing (child categories to their top-level category).
+    """
 
     def __init__(
-        self, cells: Mapping[RollupKey, Cell], totals: Mapping[RollupKey, Cell], today: date
+        self,
+        rows: Iterable[RollupRow],
+        totals: Iterable[RollupRow],
+        today: date,
+        *,
+        group: Mapping[str, Callable[[str], str]] | None = None,
     ) -> None:
         self.today = today
+        group = group or {}
         self._days: dict[_Key, dict[date, dict[str, int]]] = defaultdict(dict)
         self._samples: dict[_Key, dict[date, dict[str, list[int]]]] = defaultdict(dict)
-        for key, cell in cells.items():
+        days: dict[str, date] = {}
+        for row in rows:
+            key = row.key
             if key.day == TOTAL_DAY:
                 continue
-            day = date.fromisoformat(key.day)
+            day = days.get(key.day)
+            if day is None:
+                day = days[key.day] = date.fromisoformat(key.day)
             if day > today:
                 continue
-            k = (key.dimension, key.value)
-            self._days[k][day] = dict(cell.counts)
-            if cell.samples:
-                self._samples[k][day] = {
-                    m: [sample_seconds(s) for s in items] for m, items in cell.samples.items()
-                }
-        self._totals: dict[_Key, dict[str, int]] = {
-            (key.dimension, key.value): dict(cell.counts)
-            for key, cell in totals.items()
-            if key.day == TOTAL_DAY
-        }
+            mapping = group.get(key.dimension)
+            k = (key.dimension, mapping(key.value) if mapping else key.value)
+            counts = self._days[k].setdefault(day, {})
+            for name, n in row.counts.items():
+                counts[name] = counts.get(name, 0) + n
+            if row.samples:
+                lists = self._samples[k].setdefault(day, {})
+                for metric, seconds in row.samples.items():
+                    lists.setdefault(metric, []).extend(seconds)
+        self._totals: dict[_Key, dict[str, int]] = defaultdict(dict)
+        for row in totals:
+            if row.key.day != TOTAL_DAY:
+                continue
+            mapping = group.get(row.key.dimension)
+            value = mapping(row.key.value) if mapping else row.key.value
+            total = self._totals[(row.key.dimension, value)]
+            for name, n in row.counts.items():
+                total[name] = total.get(name, 0) + n
         self._suffix_cache: dict[tuple[_Key, str], tuple[list[date], list[int]]] = {}
 
     def values(self, dimension: str) -> set[str]:

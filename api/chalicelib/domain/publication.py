@@ -7,6 +7,7 @@ The record lives in ``ticket.attributes["publication"]``::
      "summary": <redacted summary>, "resolution": <redacted resolution>,   # approved only
      "found": {"summary": [kinds...], "resolution": [kinds...]},          # what was redacted
      "round": <resolution round approved>, "month": "yyyy-mm",
+     "board_id": <the item's public id>,
      "approved_at": iso, "approved_by": <staff id>, "withdrawn_at": iso | None}
 
 Only the redacted texts are stored. A ticket is on the board while its record is approved, its
@@ -14,10 +15,16 @@ submitter consented, it is resolved or closed, and the approval is for its curre
 round: a reopened ticket leaves the board by itself, and a new resolution needs a new approval.
 The adapters index board tickets by ``board_position`` (GSI3 on DynamoDB, an indexed column on
 SQLite), so publishing reads the board, never every ticket.
+
+A board item's public URL uses ``board_id``, a random id drawn at the first approval and kept
+for good (a withdrawn and re-approved item returns to the same URL), never the ticket number: the
+number alone opens the public status view, which shows the resolution text as written, before
+redaction.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -26,6 +33,16 @@ from chalicelib.domain.rollups import day_of
 from chalicelib.domain.tickets import Ticket
 
 PUBLISHABLE_STATUSES = frozenset({"resolved", "closed"})
+BOARD_ID = re.compile(r"^[0-9a-z]{16}$")
+_BASE32 = "0123456789abcdefghjkmnpqrstvwxyz"
+
+
+def new_board_id(random_bytes: bytes) -> str:
+    """A board item's public id: 80 random bits in lower-case Crockford base32 (16 symbols)."""
+    if len(random_bytes) < 10:
+        raise ValueError("a board id needs 10 random bytes")
+    value = int.from_bytes(random_bytes[:10], "big")
+    return "".join(_BASE32[(value >> (5 * i)) & 31] for i in reversed(range(16)))
 
 
 def record_of(ticket: Ticket) -> dict[str, Any] | None:
@@ -45,6 +62,7 @@ def publication_state(ticket: Ticket) -> dict[str, Any]:
         "approved_at": record.get("approved_at"),
         "withdrawn_at": record.get("withdrawn_at"),
         "on_board": board_position(ticket) is not None,
+        "board_id": record.get("board_id"),
     }
 
 
@@ -76,15 +94,17 @@ def board_position(ticket: Ticket) -> tuple[str, datetime] | None:
         return None
     if record.get("round") != ticket.resolution_round or not record.get("month"):
         return None
+    if not BOARD_ID.match(str(record.get("board_id") or "")):
+        return None
     return str(record["month"]), ticket.resolved_at
 
 
 @dataclass(frozen=True)
 class BoardEntry:
     """What the public board shows of one ticket: nothing but approved, redacted text and
-    coarse facts (no contact details, staff, internal notes or exact times)."""
+    coarse facts (no ticket number, contact details, staff, internal notes or exact times)."""
 
-    number: str
+    board_id: str
     category: str
     department: str
     month: str
@@ -106,7 +126,7 @@ def board_entry(ticket: Ticket, zone: str) -> BoardEntry | None:
     month, resolved_at = position
     rated = ticket.rating if ticket.rated_round == ticket.resolution_round else None
     return BoardEntry(
-        number=ticket.number,
+        board_id=str(record["board_id"]),
         category=ticket.category,
         department=ticket.department,
         month=month,

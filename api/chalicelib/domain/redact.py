@@ -203,13 +203,13 @@ def _candidates(folded: str, literals: Iterable[str]) -> list[tuple[int, int, st
             found.append((m.start(), m.end(), "id_number"))
     intl, *others = _PHONES
     position = 0
-    while (m := intl.search(folded, position)) is not None:
-        text = _international(m.group(0).rstrip(" -."))
+    while (match := intl.search(folded, position)) is not None:
+        text = _international(match.group(0).rstrip(" -."))
         if text:
-            found.append((m.start(), m.start() + len(text), "phone"))
+            found.append((match.start(), match.start() + len(text), "phone"))
         # Search again right after what was kept: a cut-back match may have run into the next
         # number.
-        position = m.start() + max(1, len(text or ""))
+        position = match.start() + max(1, len(text or ""))
     for pattern in others:
         for m in pattern.finditer(folded):
             text = m.group(0).rstrip(" -.")

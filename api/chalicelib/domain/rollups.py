@@ -31,11 +31,14 @@ Which day a fact lands on:
   day of the resolution that was later reopened, so the reopen rate is a share of resolutions),
   ``ratings`` / ``satisfied`` (score 4 or 5), and ``open_delta`` (+1 when a ticket becomes open,
   -1 when it stops being open).
-- exact durations, as samples ``"<seconds>|<number>|<tag>"`` on the day of the response or
-  resolution (``response_seconds``, ``resolution_seconds``). Keeping every sample (a string set
-  in DynamoDB: ``ADD``/``DELETE`` need no read; a per-day document in SQLite) gives exact
-  medians, and the ticket number in each sample lets a restated contribution remove exactly the
-  sample it added.
+- exact durations, as samples on the day of the response or resolution
+  (``response_seconds``, ``resolution_seconds``): each a whole number of seconds under an
+  identity ``"<number>|<tag>"``. Keeping every sample gives exact medians, and the identity lets
+  a restated contribution remove exactly the sample it added. DynamoDB keeps them in string sets
+  (``"<seconds>|<number>|<tag>"``: ``ADD`` and ``DELETE`` need no read), SQLite in the day's
+  row as a list of seconds with the identities in a column of their own. Reading for the
+  publisher returns only the seconds (``RollupRow``): that is all a median needs, and it keeps
+  the publisher's work proportional to the durations it reports, not to their bookkeeping.
 
 "Still open past the deadline"
 -------------------------------
@@ -67,7 +70,7 @@ from __future__ import annotations
 
 import functools
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from typing import Any
@@ -116,7 +119,7 @@ class Cell:
     """Counters and duration samples of one cell."""
 
     counts: dict[str, int] = field(default_factory=dict)
-    samples: dict[str, set[str]] = field(default_factory=dict)
+    samples: dict[str, dict[str, int]] = field(default_factory=dict)  # metric -> identity -> s
 
     def is_empty(self) -> bool:
         return not any(self.counts.values()) and not any(self.samples.values())
@@ -125,17 +128,19 @@ class Cell:
         """The same cell without zero counters or empty sample sets (for comparisons)."""
         return Cell(
             {k: v for k, v in self.counts.items() if v},
-            {k: set(v) for k, v in self.samples.items() if v},
+            {k: dict(v) for k, v in self.samples.items() if v},
         )
 
 
 @dataclass(frozen=True)
 class CellDelta:
-    """What one stored change does to one cell: counters to add (non-zero), samples in and out."""
+    """What one stored change does to one cell: counters to add (non-zero), samples in and out
+    (``metric -> identity -> seconds``; a removal names the seconds too, which DynamoDB's
+    string sets need to find the element)."""
 
     counts: Mapping[str, int] = field(default_factory=dict)
-    added: Mapping[str, frozenset[str]] = field(default_factory=dict)
-    removed: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    added: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
+    removed: Mapping[str, Mapping[str, int]] = field(default_factory=dict)
 
 
 RollupDelta = Mapping[RollupKey, CellDelta]
@@ -143,12 +148,21 @@ RollupDelta = Mapping[RollupKey, CellDelta]
 
 @dataclass(frozen=True)
 class RollupRow:
-    """A stored cell as an adapter returns it; one key may come back as several rows (DynamoDB
-    spreads a busy cell over shards), which :func:`merge_rows` sums."""
+    """A stored cell as an adapter returns it for reading: counters, and each metric's durations
+    in seconds (in no particular order). One key may come back as several rows (DynamoDB spreads
+    a busy cell over shards; each sample lives on one shard), which :func:`merge_rows` sums."""
 
     key: RollupKey
     counts: Mapping[str, int]
-    samples: Mapping[str, frozenset[str]]
+    samples: Mapping[str, Sequence[int]]
+
+
+@dataclass
+class Tally:
+    """What a cell holds as read: non-zero counters and each metric's sorted durations."""
+
+    counts: dict[str, int] = field(default_factory=dict)
+    samples: dict[str, list[int]] = field(default_factory=dict)
 
 
 @functools.cache
@@ -169,13 +183,18 @@ def _parse(text: str) -> datetime:
     return datetime.fromisoformat(text)
 
 
-def sample(seconds: float, number: str, tag: str) -> str:
-    """One duration sample: whole seconds first (what the publisher reads), then identity."""
-    return f"{max(0, int(seconds))}|{number}|{tag}"
+def sample_identity(number: str, tag: str) -> str:
+    """Who a duration sample belongs to: the ticket and which duration (``response``,
+    ``round1``...)."""
+    return f"{number}|{tag}"
 
 
-def sample_seconds(text: str) -> int:
-    return int(text[: text.index("|")])
+def sample_number(identity: str) -> str:
+    return identity[: identity.index("|")]
+
+
+def whole_seconds(seconds: float) -> int:
+    return max(0, int(seconds))
 
 
 def reject_kind(ticket: Ticket) -> str:
@@ -221,7 +240,7 @@ class _Facts:
     def __init__(self, zone: str) -> None:
         self.zone = zone
         self.counts: Counter[tuple[str, str]] = Counter()
-        self.samples: defaultdict[tuple[str, str], set[str]] = defaultdict(set)
+        self.samples: defaultdict[tuple[str, str], dict[str, int]] = defaultdict(dict)
 
     def add(self, at: datetime | str, name: str, n: int = 1) -> None:
         day = at if isinstance(at, str) else day_of(at, self.zone)
@@ -262,8 +281,8 @@ def _facts(t: Ticket, zone: str) -> _Facts:
             f.add(at, "responded_on_time")
         else:
             f.episode("response", _parse(breach) if breach else due, at)
-        f.samples[(day_of(at, zone), "response_seconds")].add(
-            sample((at - t.submitted_at).total_seconds(), t.number, "response")
+        f.samples[(day_of(at, zone), "response_seconds")][sample_identity(t.number, "response")] = (
+            whole_seconds((at - t.submitted_at).total_seconds())
         )
     elif is_open:
         if breach is not None:
@@ -288,9 +307,9 @@ def _facts(t: Ticket, zone: str) -> _Facts:
             f.episode("resolution", _parse(round_breach) if round_breach else round_due, end)
         if k < started:
             f.add(end, "reopened")
-        f.samples[(day_of(end, zone), "resolution_seconds")].add(
-            sample((end - start).total_seconds(), t.number, f"round{k}")
-        )
+        f.samples[(day_of(end, zone), "resolution_seconds")][
+            sample_identity(t.number, f"round{k}")
+        ] = whole_seconds((end - start).total_seconds())
     if not finished:
         start = _parse(book.get("round_start") or rounds[-1]["end"]) if rounds else t.submitted_at
         f.add(start, "open_delta")
@@ -335,7 +354,7 @@ def contributions(ticket: Ticket, zone: str) -> dict[RollupKey, Cell]:
                 cell.counts[name] = cell.counts.get(name, 0) + n
         for (day, metric), items in facts.samples.items():
             cell = cells.setdefault(RollupKey(day, dimension, value), Cell())
-            cell.samples.setdefault(metric, set()).update(items)
+            cell.samples.setdefault(metric, {}).update(items)
     return cells
 
 
@@ -353,11 +372,13 @@ def delta(old: Ticket | None, new: Ticket | None, zone: str) -> dict[RollupKey, 
         counts = {k: v for k, v in counts.items() if v}
         added, removed = {}, {}
         for metric in b.samples.keys() | a.samples.keys():
-            old_items, new_items = b.samples.get(metric, set()), a.samples.get(metric, set())
-            if new_items - old_items:
-                added[metric] = frozenset(new_items - old_items)
-            if old_items - new_items:
-                removed[metric] = frozenset(old_items - new_items)
+            old_items, new_items = b.samples.get(metric, {}), a.samples.get(metric, {})
+            gone = {i: s for i, s in old_items.items() if new_items.get(i) != s}
+            came = {i: s for i, s in new_items.items() if old_items.get(i) != s}
+            if came:
+                added[metric] = came
+            if gone:
+                removed[metric] = gone
         if counts or added or removed:
             out[key] = CellDelta(counts, added, removed)
     return out
@@ -365,26 +386,34 @@ def delta(old: Ticket | None, new: Ticket | None, zone: str) -> dict[RollupKey, 
 
 def combine(deltas: Iterable[RollupDelta]) -> dict[RollupKey, CellDelta]:
     """One delta with the effect of all of ``deltas`` (for a transaction saving several
-    tickets: a store may not touch one item twice in a transaction)."""
+    tickets: a store may not touch one item twice in a transaction). A sample added and then
+    removed (or the reverse) cancels out."""
     counts: dict[RollupKey, Counter[str]] = defaultdict(Counter)
-    added: dict[RollupKey, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
-    removed: dict[RollupKey, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+    added: dict[RollupKey, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
+    removed: dict[RollupKey, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
     for d in deltas:
         for key, cell in d.items():
-            counts[key].update(cell.counts)
-            for metric, items in cell.added.items():
-                gone = removed[key][metric] & items
-                removed[key][metric] -= gone
-                added[key][metric] |= items - gone
+            if cell.counts:
+                counts[key].update(cell.counts)
             for metric, items in cell.removed.items():
-                back = added[key][metric] & items
-                added[key][metric] -= back
-                removed[key][metric] |= items - back
+                pending = added[key][metric]
+                for identity, seconds in items.items():
+                    if pending.get(identity) == seconds:
+                        del pending[identity]
+                    else:
+                        removed[key][metric][identity] = seconds
+            for metric, items in cell.added.items():
+                gone = removed[key][metric]
+                for identity, seconds in items.items():
+                    if gone.get(identity) == seconds:
+                        del gone[identity]
+                    else:
+                        added[key][metric][identity] = seconds
     out: dict[RollupKey, CellDelta] = {}
     for key in counts.keys() | added.keys() | removed.keys():
         c = {k: v for k, v in counts.get(key, Counter()).items() if v}
-        a = {m: frozenset(s) for m, s in added.get(key, {}).items() if s}
-        r = {m: frozenset(s) for m, s in removed.get(key, {}).items() if s}
+        a = {m: dict(s) for m, s in added.get(key, {}).items() if s}
+        r = {m: dict(s) for m, s in removed.get(key, {}).items() if s}
         if c or a or r:
             out[key] = CellDelta(c, a, r)
     return out
@@ -399,9 +428,11 @@ def apply(cells: dict[RollupKey, Cell], change: RollupDelta) -> None:
             if not cell.counts[name]:
                 del cell.counts[name]
         for metric, items in d.removed.items():
-            cell.samples.get(metric, set()).difference_update(items)
+            held = cell.samples.get(metric, {})
+            for identity in items:
+                held.pop(identity, None)
         for metric, items in d.added.items():
-            cell.samples.setdefault(metric, set()).update(items)
+            cell.samples.setdefault(metric, {}).update(items)
         for metric in [m for m, s in cell.samples.items() if not s]:
             del cell.samples[metric]
         if cell.is_empty():
@@ -412,17 +443,54 @@ def rebuild(tickets: Iterable[Ticket], zone: str) -> dict[RollupKey, Cell]:
     """The rollups recomputed from scratch: the sum of every ticket's contributions."""
     cells: dict[RollupKey, Cell] = {}
     for ticket in tickets:
-        apply(cells, delta(None, ticket, zone))
-    return cells
-
-
-def merge_rows(rows: Iterable[RollupRow]) -> dict[RollupKey, Cell]:
-    """Sum the rows an adapter returned (shards of one key add up); drop empty cells."""
-    cells: dict[RollupKey, Cell] = {}
-    for row in rows:
-        cell = cells.setdefault(row.key, Cell())
-        for name, n in row.counts.items():
-            cell.counts[name] = cell.counts.get(name, 0) + int(n)
-        for metric, items in row.samples.items():
-            cell.samples.setdefault(metric, set()).update(items)
+        for key, part in contributions(ticket, zone).items():
+            cell = cells.setdefault(key, Cell())
+            for name, n in part.counts.items():
+                cell.counts[name] = cell.counts.get(name, 0) + n
+            for metric, items in part.samples.items():
+                cell.samples.setdefault(metric, {}).update(items)
     return {k: c.normalised() for k, c in cells.items() if not c.is_empty()}
+
+
+def as_delta(cells: Mapping[RollupKey, Cell]) -> dict[RollupKey, CellDelta]:
+    """The delta that adds ``cells`` to empty rollups (bulk loads: ``rebuild`` then this)."""
+    return {
+        key: CellDelta(
+            {k: v for k, v in cell.counts.items() if v},
+            {m: dict(s) for m, s in cell.samples.items() if s},
+        )
+        for key, cell in cells.items()
+        if not cell.is_empty()
+    }
+
+
+def merge_rows(rows: Iterable[RollupRow]) -> dict[RollupKey, Tally]:
+    """Sum the rows an adapter returned (shards of one key add up); drop empty cells."""
+    tallies: dict[RollupKey, Tally] = {}
+    for row in rows:
+        tally = tallies.setdefault(row.key, Tally())
+        for name, n in row.counts.items():
+            tally.counts[name] = tally.counts.get(name, 0) + int(n)
+        for metric, seconds in row.samples.items():
+            tally.samples.setdefault(metric, []).extend(seconds)
+    return _tidy(tallies)
+
+
+def tally(cells: Mapping[RollupKey, Cell]) -> dict[RollupKey, Tally]:
+    """Cells (e.g. from :func:`rebuild`) as a store would return them to a reader."""
+    return _tidy(
+        {
+            key: Tally(dict(cell.counts), {m: list(s.values()) for m, s in cell.samples.items()})
+            for key, cell in cells.items()
+        }
+    )
+
+
+def _tidy(tallies: dict[RollupKey, Tally]) -> dict[RollupKey, Tally]:
+    out = {}
+    for key, t in tallies.items():
+        counts = {k: v for k, v in t.counts.items() if v}
+        samples = {m: sorted(s) for m, s in t.samples.items() if s}
+        if counts or samples:
+            out[key] = Tally(counts, samples)
+    return out

@@ -223,7 +223,7 @@ CSV_COLUMNS = (
     "resolution_breaches",
 )
 BOARD_COLUMNS = (
-    "number",
+    "id",
     "category",
     "category_name",
     "department",
@@ -491,7 +491,7 @@ class Renderer:
 
     def _board_json(self, e: BoardEntry) -> dict[str, Any]:
         return {
-            "number": e.number,
+            "id": e.board_id,
             "category": self.data.names.category_parent(e.category),
             "category_name": self.data.names.categories.get(e.category, e.category),
             "department": e.department,
@@ -501,7 +501,7 @@ class Renderer:
             "rating": e.rating,
             "summary": e.summary,
             "resolution": e.resolution,
-            "url": f"{self.data.site_origin}/board/items/{e.number}/",
+            "url": f"{self.data.site_origin}/board/items/{e.board_id}/",
         }
 
     # -- transparency pages -----------------------------------------------------------------
@@ -578,7 +578,7 @@ class Renderer:
         counts_month = {m: sum(1 for e in entries if e.month == m) for m in months}
         for e in entries:
             self._page(
-                f"board/items/{e.number}/index.html",
+                f"board/items/{e.board_id}/index.html",
                 "board_item.html",
                 STAGE_ITEMS,
                 entry=e,
@@ -586,7 +586,7 @@ class Renderer:
                 names_parent=parent(e.category),
                 department_name=names.departments.get(e.department, e.department),
                 section="board",
-                title=f"Resolved issue {e.number}",
+                title=f"Resolved issue: {names.categories.get(e.category, e.category)}",
             )
         filters = {
             "categories": [(c, names.categories.get(c, c), counts_cat[c]) for c in categories],

@@ -9,8 +9,9 @@ and has supervisors approve some consented, resolved tickets for the public boar
 go through the same redaction preview). Staff are sometimes late and some tickets are still open
 at the end, so the published figures have something honest to show.
 
-Every choice comes from ``random.Random(seed)``: the same seed on an empty store gives the same
-data set. Only for the local stage (the CLI refuses otherwise).
+Every choice comes from ``random.Random(seed)``; times are relative to ``now``, so the same seed
+and the same ``now`` on an empty store give the same data set. Only for the local stage (the CLI
+refuses otherwise).
 
 Example::
 

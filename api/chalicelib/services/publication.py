@@ -38,7 +38,7 @@ from chalicelib.domain.tickets import Event, Ticket
 from chalicelib.errors import ConflictError, NotFoundError, StaleVersionError, ValidationError
 from chalicelib.services.changes import Change
 from chalicelib.services.lookup import parse_ticket_number
-from chalicelib.services.ports import Clock
+from chalicelib.services.ports import Clock, RandomSource
 from chalicelib.store.port import TicketStore, TicketView
 
 ACTIONS = ("preview", "approve", "withdraw")
@@ -66,9 +66,11 @@ class PublicationService:
         policy: Policy,
         timers: Timers,
         number_prefix: str,
+        random: RandomSource,
     ) -> None:
         self._store = store
         self._cipher = cipher
+        self._random = random
         self._clock = clock
         self._policy = policy
         self._timers = timers
@@ -197,6 +199,10 @@ class PublicationService:
             )
         assert ticket.resolved_at is not None  # noqa: S101 - blockers() checked it
         now = self._clock.now()
+        previous = publication.record_of(ticket) or {}
+        board_id = previous.get("board_id") or publication.new_board_id(
+            self._random.token_bytes(10)
+        )
         found_summary = [f.kind for f in summary.findings]
         found_resolution = [f.kind for f in resolution.findings]
         record: dict[str, Any] = {
@@ -206,6 +212,7 @@ class PublicationService:
             "found": {"summary": found_summary, "resolution": found_resolution},
             "round": ticket.resolution_round,
             "month": publication.month_of(ticket.resolved_at, self._policy.calendar.timezone),
+            "board_id": board_id,
             "approved_at": now.isoformat(),
             "approved_by": staff.id,
             "withdrawn_at": None,

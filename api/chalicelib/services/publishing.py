@@ -24,9 +24,9 @@ from datetime import date, timedelta
 
 from chalicelib.domain.categories import Taxonomy
 from chalicelib.domain.departments import Directory
-from chalicelib.domain.metrics import RollupView, recent_months, regroup
+from chalicelib.domain.metrics import RollupView, recent_months
 from chalicelib.domain.publication import BoardEntry, board_entry
-from chalicelib.domain.rollups import day_of, merge_rows
+from chalicelib.domain.rollups import day_of
 from chalicelib.domain.sla import Policy
 from chalicelib.domain.tickets import CHANNELS
 from chalicelib.publish.render import CHANNEL_NAMES, OWNED_PREFIXES, Names, PublishInput, render
@@ -125,18 +125,14 @@ class PublishService:
         names = names_for(self._taxonomy, self._directory)
         rows = self._store.read_rollups(first, today)
         totals = self._store.read_rollup_totals()
-        view = RollupView(
-            regroup(merge_rows(rows), "category", names.category_parent),
-            regroup(merge_rows(totals), "category", names.category_parent),
-            today,
-        )
+        view = RollupView(rows, totals, today, group={"category": names.category_parent})
         board: list[BoardEntry] = []
         for period in months:
             for ticket in self._store.list_board(period.key):
                 entry = board_entry(ticket, zone)
                 if entry is not None and entry.month == period.key:
                     board.append(entry)
-        board.sort(key=lambda e: (e.resolved_at, e.number), reverse=True)
+        board.sort(key=lambda e: (e.resolved_at, e.board_id), reverse=True)
         reads_after = getattr(self._store, "items_read", None)
 
         files = render(

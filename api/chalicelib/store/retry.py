@@ -97,6 +97,8 @@ class RetryingStore:
 
     def __getattr__(self, name: str) -> Any:
         # Adapter extras (``close``, ``migrate``, ``path``, counters) pass straight through.
+        if name == "inner":  # not set yet (copy, pickle): no recursion
+            raise AttributeError(name)
         return getattr(self.inner, name)
 
     # -- the retry loop -------------------------------------------------------------------------

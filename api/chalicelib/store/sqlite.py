@@ -116,6 +116,17 @@ MIGRATIONS: tuple[str, ...] = (
     DROP TABLE events;
     ALTER TABLE events_by_time RENAME TO events;
     """,
+    # 5: a day's duration samples split in two: the seconds in ``doc`` (all the publisher
+    # reads) and, in the same order, their identities in ``ids`` (only changes read them). The
+    # rollups of versions 3 and 4 (a development layout that never shipped) are dropped.
+    """
+    DROP TABLE rollups;
+    CREATE TABLE rollups (
+        day TEXT PRIMARY KEY,
+        doc TEXT NOT NULL,
+        ids TEXT NOT NULL DEFAULT '{}'
+    );
+    """,
 )
 
 _BUSY_TIMEOUT_MS = 5000
@@ -155,58 +166,67 @@ def _cell_name(key: RollupKey) -> str:
 
 
 def _apply_rollups(conn: sqlite3.Connection, change: Mapping[RollupKey, CellDelta]) -> None:
-    """Add ``change`` to the day documents it touches (inside the caller's transaction, which
-    holds SQLite's write lock, so the read-modify-write cannot race)."""
+    """Add ``change`` to the day rows it touches (inside the caller's transaction, which holds
+    SQLite's write lock, so the read-modify-write cannot race)."""
     if not change:
         return
     by_day: dict[str, dict[RollupKey, CellDelta]] = defaultdict(dict)
     for key, cell in change.items():
         by_day[key.day][key] = cell
     days = sorted(by_day)
-    docs: dict[str, str] = {}
+    stored: dict[str, tuple[str, str]] = {}
     for start in range(0, len(days), 500):
         chunk = days[start : start + 500]
         marks = ",".join("?" * len(chunk))
-        sql = f"SELECT day, doc FROM rollups WHERE day IN ({marks})"  # noqa: S608 - placeholders
-        rows = conn.execute(sql, chunk).fetchall()
-        docs.update(dict(rows))
+        sql = f"SELECT day, doc, ids FROM rollups WHERE day IN ({marks})"  # noqa: S608 - marks
+        stored.update({day: (doc, ids) for day, doc, ids in conn.execute(sql, chunk)})
     for day in days:
-        doc = docs.get(day, "{}")
-        cells = {
-            row.key: rollup_cells.Cell(
-                dict(row.counts), {m: set(items) for m, items in row.samples.items()}
-            )
-            for row in _rollup_rows(day, doc)
-        }
+        cells = _day_cells(day, *stored.get(day, ("{}", "{}")))
         rollup_cells.apply(cells, by_day[day])
-        new_doc = {
-            _cell_name(key): {
-                "counts": cell.counts,
-                "samples": {m: sorted(items) for m, items in cell.samples.items()},
-            }
-            for key, cell in cells.items()
-        }
-        if new_doc:
-            conn.execute(
-                "INSERT INTO rollups (day, doc) VALUES (?, ?) "
-                "ON CONFLICT (day) DO UPDATE SET doc = excluded.doc",
-                (day, _dumps(new_doc)),
-            )
-        else:
+        if not cells:
             conn.execute("DELETE FROM rollups WHERE day = ?", (day,))
+            continue
+        doc: dict[str, Any] = {}
+        ids: dict[str, Any] = {}
+        for key, held in cells.items():
+            name = _cell_name(key)
+            doc[name] = {
+                "counts": held.counts,
+                "seconds": {m: list(items.values()) for m, items in held.samples.items()},
+            }
+            if held.samples:
+                ids[name] = {m: list(items) for m, items in held.samples.items()}
+        conn.execute(
+            "INSERT INTO rollups (day, doc, ids) VALUES (?, ?, ?) "
+            "ON CONFLICT (day) DO UPDATE SET doc = excluded.doc, ids = excluded.ids",
+            (day, _dumps(doc), _dumps(ids)),
+        )
+
+
+def _day_cells(day: str, doc_text: str, ids_text: str) -> dict[RollupKey, rollup_cells.Cell]:
+    """A day's cells with their samples' identities (for changing them)."""
+    ids = json.loads(ids_text)
+    cells = {}
+    for name, raw in json.loads(doc_text).items():
+        dimension, value = name.split("#", 1)
+        names = ids.get(name, {})
+        samples = {
+            metric: dict(zip(names.get(metric, []), seconds, strict=True))
+            for metric, seconds in raw.get("seconds", {}).items()
+        }
+        cells[RollupKey(day, dimension, value)] = rollup_cells.Cell(dict(raw["counts"]), samples)
+    return cells
 
 
 def _rollup_rows(day: str, doc_text: str) -> list[RollupRow]:
-    """The cells of one day's document (``{"<dimension>#<value>": {"counts", "samples"}}``)."""
+    """The cells of one day's document, as read by the publisher:
+    ``{"<dimension>#<value>": {"counts": {name: n}, "seconds": {metric: [seconds...]}}}``.
+    """
     rows = []
     for name, raw in json.loads(doc_text).items():
         dimension, value = name.split("#", 1)
         rows.append(
-            RollupRow(
-                RollupKey(day, dimension, value),
-                dict(raw.get("counts", {})),
-                {m: frozenset(items) for m, items in raw.get("samples", {}).items()},
-            )
+            RollupRow(RollupKey(day, dimension, value), raw["counts"], raw.get("seconds", {}))
         )
     return rows
 

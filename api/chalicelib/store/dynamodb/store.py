@@ -28,6 +28,7 @@ from chalicelib.domain.rollups import (
     CellDelta,
     RollupKey,
     RollupRow,
+    sample_number,
 )
 from chalicelib.domain.staff import CannedResponse, StaffMember, TokenRecord
 from chalicelib.domain.tickets import Event, Ticket
@@ -423,10 +424,10 @@ class DynamoTicketStore:
             names[f"#c{i}"], values[f":c{i}"] = name, {"N": str(n)}
             adds.append(f"#c{i} :c{i}")
         for i, (metric, items) in enumerate(sorted(cell.added.items())):
-            names[f"#a{i}"], values[f":a{i}"] = metric, {"SS": sorted(items)}
+            names[f"#a{i}"], values[f":a{i}"] = metric, {"SS": _elements(items)}
             adds.append(f"#a{i} :a{i}")
         for i, (metric, items) in enumerate(sorted(cell.removed.items())):
-            names[f"#r{i}"], values[f":r{i}"] = metric, {"SS": sorted(items)}
+            names[f"#r{i}"], values[f":r{i}"] = metric, {"SS": _elements(items)}
             deletes.append(f"#r{i} :r{i}")
         expression = "SET #entity = :entity, #day = :day, #dimension = :dimension, #value = :value"
         if adds:
@@ -738,25 +739,30 @@ class DynamoTicketStore:
             raise StoreUnavailableError(f"DynamoDB {operation} failed: {e}") from e
 
 
-def _by_shard(samples: Mapping[str, frozenset[str]]) -> dict[int, dict[str, frozenset[str]]]:
-    """Samples grouped by the shard of the ticket each names (``<seconds>|<number>|<tag>``)."""
-    grouped: dict[int, dict[str, set[str]]] = defaultdict(lambda: defaultdict(set))
+def _by_shard(
+    samples: Mapping[str, Mapping[str, int]],
+) -> dict[int, dict[str, dict[str, int]]]:
+    """Samples grouped by the shard of the ticket each names (identity ``<number>|<tag>``)."""
+    grouped: dict[int, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
     for metric, items in samples.items():
-        for item in items:
-            grouped[keys.rollup_shard(item.split("|")[1])][metric].add(item)
-    return {
-        shard: {m: frozenset(v) for m, v in metrics.items()} for shard, metrics in grouped.items()
-    }
+        for identity, seconds in items.items():
+            grouped[keys.rollup_shard(sample_number(identity))][metric][identity] = seconds
+    return {shard: dict(metrics) for shard, metrics in grouped.items()}
+
+
+def _elements(samples: Mapping[str, int]) -> list[str]:
+    """A string set's elements: ``<seconds>|<identity>`` (a set holds no values)."""
+    return sorted(f"{seconds}|{identity}" for identity, seconds in samples.items())
 
 
 def _rollup_row(item: Mapping[str, Any]) -> RollupRow:
     counts: dict[str, int] = {}
-    samples: dict[str, frozenset[str]] = {}
+    samples: dict[str, list[int]] = {}
     for name, value in item.items():
         if name in _ROLLUP_FIELDS:
             continue
-        if name in SAMPLES:
-            samples[name] = frozenset(value)
+        if name in SAMPLES:  # "<seconds>|<identity>": the reader needs the seconds only
+            samples[name] = [int(str(element).partition("|")[0]) for element in value]
         elif isinstance(value, int):
             counts[name] = value
     return RollupRow(

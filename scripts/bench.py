@@ -1,0 +1,1228 @@
+"""Performance benchmarks (issue #10): one table of figures, also written to the docs.
+
+Usage::
+
+    .venv/bin/python scripts/bench.py [--only import,first,handler,dynamodb,scaling,site]
+        [--quick] [--no-write]
+
+``make bench`` runs it with no options. Every figure is measured side by side with its floor in
+the same run (interleaved, medians or p50s), because this 2-core machine is noisy: absolute
+times from different runs do not compare, ratios within one run do.
+
+| figure | floor | target |
+| --- | --- | --- |
+| cold import of ``app.py`` (median of 20 fresh processes) | ``import chalice, boto3`` | <= 1.25x |
+| first request after a cold import, in process | the same app's second request | reported |
+| status lookup through the Lambda handler | the adapter's bare ``get_ticket`` | <= 1.3x p50 |
+| submission through the Lambda handler | the adapter's bare ``create_ticket`` | <= 1.3x p50 |
+| DynamoDB requests and capacity units | 1 transaction; 1 query; 1 transaction | equal |
+| sweep and publish scaling | ``scripts/bench_sweep.py``, ``scripts/bench_publish.py`` | theirs |
+| site: own JS+CSS, page weight, requests | - | <= 30 kB; no third party |
+
+The handler figures call ``app(event, context)`` with API Gateway (REST, proxy) events built here,
+on SQLite and on DynamoDB (moto in-process), with the store ``deps`` builds in production
+(``RetryingStore`` around the adapter); the floor is the same adapter's bare call.
+
+DynamoDB capacity: moto does not report consumed capacity (it answers a constant placeholder for
+single-item calls and queries, nothing for ``TransactWriteItems``). The script records what moto
+says, counts the requests with botocore's ``before-parameter-build`` hook, and computes the units
+from DynamoDB's documented rules (item sizes from the attribute names and values sent or read):
+strongly consistent reads 1 RCU per 4 KB (at least 1), writes 1 WCU per 1 KB of the larger of the
+old and new item, transactional writes twice that, index writes (all GSIs project ALL) 1 WCU per
+1 KB of the index entry, twice when the index key changes.
+
+The generated part of ``site/docs/performance.md`` (between the ``bench:generated`` markers) is
+rewritten on every full run; the rest of the page is hand-written and kept. A missed target is
+accepted only when that hand-written part explains it with a ``<!-- explains: ID -->`` marker
+(the figure's ID is printed next to it); otherwise the script exits 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import hashlib
+import json
+import math
+import os
+import platform
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+API_DIR = ROOT / "api"
+DOCS_PAGE = ROOT / "site" / "docs" / "performance.md"
+SITE_BUILD = ROOT / "build" / "site-bench"
+BIN = Path(sys.executable).parent
+CHROMIUM = "/usr/lib/chromium/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+API_BASE = "http://127.0.0.1:8000"  # written into the built site; requests to it are answered here
+
+GENERATED_START = "<!-- bench:generated:start -->"
+GENERATED_END = "<!-- bench:generated:end -->"
+EXPLAINS = re.compile(r"<!--\s*explains:\s*([\w.-]+)\s*-->")
+
+IMPORT_RATIO = 1.25
+HANDLER_RATIO = 1.3
+OWN_ASSET_BYTES = 30_000  # "30 KB": decimal kilobytes, uncompressed
+
+# Fake credentials for every AWS client made here: real ones must never be used.
+FAKE_AWS = {
+    "AWS_ACCESS_KEY_ID": "testing",
+    "AWS_SECRET_ACCESS_KEY": "testing",
+    "AWS_SESSION_TOKEN": "testing",
+    "AWS_DEFAULT_REGION": "us-east-1",
+    "AWS_REGION": "us-east-1",
+    "AWS_EC2_METADATA_DISABLED": "true",
+    "AWS_CONFIG_FILE": "/nonexistent/aws-config",
+    "AWS_SHARED_CREDENTIALS_FILE": "/nonexistent/aws-credentials",
+}
+
+FEEDBACK = {
+    "type": "complaint",
+    "category": "service-waiting",
+    "subject": "Long queue at counter 3",
+    "description": (
+        "I waited almost two hours at counter 3 on Monday morning and nobody explained the "
+        "delay. Two of the four counters were closed."
+    ),
+    "consent_to_publish": True,
+    "language": "en",
+}
+
+
+# --- results -------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Figure:
+    """One row of the table."""
+
+    id: str
+    figure: str
+    measured: str
+    floor: str
+    ratio: str
+    target: str
+    ok: bool | None  # None: reported, no target
+
+    @property
+    def result(self) -> str:
+        return {True: "met", False: "MISSED", None: "reported"}[self.ok]
+
+
+@dataclasses.dataclass
+class Run:
+    figures: list[Figure] = dataclasses.field(default_factory=list)
+    details: list[str] = dataclasses.field(default_factory=list)  # markdown sections
+
+    def add(self, *figures: Figure) -> None:
+        for f in figures:
+            self.figures.append(f)
+            print(f"  [{f.result}] {f.figure}: {f.measured} vs {f.floor} ({f.ratio}) [{f.id}]")
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.1f} ms" if seconds >= 0.01 else f"{seconds * 1000:.2f} ms"
+
+
+def kb(n: float) -> str:
+    return f"{n / 1000:.1f} kB"
+
+
+def p50(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def p90(values: list[float]) -> float:
+    return statistics.quantiles(values, n=10)[-1] if len(values) >= 10 else max(values)
+
+
+def clean_env(**extra: str) -> dict[str, str]:
+    """The process environment without Clearloop settings, with fake AWS credentials."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("CLEARLOOP_", "AWS_"))}
+    env.update(FAKE_AWS)
+    env.update(extra)
+    return env
+
+
+# --- API Gateway events ----------------------------------------------------------------------------
+
+
+class LambdaContext:
+    """The attributes of Lambda's context object that Chalice and the app may read."""
+
+    function_name = "clearloop-prod-api_handler"
+    function_version = "$LATEST"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:clearloop-prod"
+    memory_limit_in_mb = "512"
+    log_group_name = "/aws/lambda/clearloop-prod-api_handler"
+    log_stream_name = "2026/11/23/[$LATEST]bench"
+
+    def __init__(self) -> None:
+        self.aws_request_id = str(uuid.uuid4())
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 29_000
+
+
+def proxy_event(
+    method: str,
+    resource: str,
+    path_params: dict[str, str] | None = None,
+    headers: dict[str, str] | None = None,
+    body: str | None = None,
+) -> dict[str, Any]:
+    """An API Gateway REST API proxy-integration event, as the deployed gateway sends it."""
+    path = resource
+    for name, value in (path_params or {}).items():
+        path = path.replace("{" + name + "}", value)
+    all_headers = {
+        "Accept": "application/json",
+        "Accept-Encoding": "gzip, deflate, br",
+        "Host": "abc123.execute-api.us-east-1.amazonaws.com",
+        "Origin": "https://feedback.example.org",
+        "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) bench",
+        "X-Amzn-Trace-Id": f"Root=1-{uuid.uuid4().hex[:8]}-{uuid.uuid4().hex[:24]}",
+        "X-Forwarded-For": "203.0.113.7",
+        "X-Forwarded-Port": "443",
+        "X-Forwarded-Proto": "https",
+        **(headers or {}),
+    }
+    return {
+        "resource": resource,
+        "path": path,
+        "httpMethod": method,
+        "headers": all_headers,
+        "multiValueHeaders": {k: [v] for k, v in all_headers.items()},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": path_params or None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourceId": "abc123",
+            "resourcePath": resource,
+            "httpMethod": method,
+            "extendedRequestId": uuid.uuid4().hex[:16],
+            "requestTime": "23/Nov/2026:09:00:00 +0000",
+            "path": "/api" + path,
+            "accountId": "123456789012",
+            "protocol": "HTTP/1.1",
+            "stage": "api",
+            "domainPrefix": "abc123",
+            "requestTimeEpoch": 1795424400000,
+            "requestId": str(uuid.uuid4()),
+            "identity": {"sourceIp": "203.0.113.7", "userAgent": "bench"},
+            "domainName": "abc123.execute-api.us-east-1.amazonaws.com",
+            "apiId": "abc123",
+        },
+        "body": body,
+        "isBase64Encoded": False,
+    }
+
+
+def submit_event(feedback: dict[str, Any] = FEEDBACK, idempotent: bool = True) -> dict[str, Any]:
+    headers = {"Content-Type": "application/json"}
+    if idempotent:  # the site's form always sends one
+        headers["Idempotency-Key"] = uuid.uuid4().hex
+    return proxy_event("POST", "/v1/feedback", None, headers, json.dumps(feedback))
+
+
+def lookup_event(number: str, key: str) -> dict[str, Any]:
+    return proxy_event("GET", "/v1/tickets/{number}", {"number": number}, {"X-Ticket-Key": key})
+
+
+def transition_event(number: str, token: str, version: int, status: str) -> dict[str, Any]:
+    headers = {
+        "Content-Type": "application/json",
+        "Authorization": f"Bearer {token}",
+        "If-Match": f'"{version}"',
+    }
+    return proxy_event(
+        "POST",
+        "/v1/staff/tickets/{number}/transitions",
+        {"number": number},
+        headers,
+        json.dumps({"status": status}),
+    )
+
+
+def answer(response: dict[str, Any], status: int) -> dict[str, Any]:
+    """The JSON body of a handler response, after checking its status code."""
+    if response["statusCode"] != status:
+        raise RuntimeError(f"expected {status}, got {response['statusCode']}: {response['body']}")
+    body: dict[str, Any] = json.loads(response["body"])
+    return body
+
+
+# --- 1. cold import --------------------------------------------------------------------------------
+
+IMPORT_CHILD = """
+import sys, time
+sys.path.insert(0, {api!r})
+started = time.perf_counter()
+{statement}
+print(time.perf_counter() - started)
+"""
+
+
+def time_import(statement: str) -> float:
+    code = IMPORT_CHILD.format(api=str(API_DIR), statement=statement)
+    out = subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=API_DIR,
+        env=clean_env(),
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def bench_import(run: Run, repeats: int) -> None:
+    print(f"cold import: {repeats} fresh processes each, interleaved")
+    statements = {"app": "import app", "floor": "import chalice, boto3"}
+    for statement in statements.values():  # compiles .pyc files on a fresh clone; not counted
+        time_import(statement)
+    times: dict[str, list[float]] = {"app": [], "floor": []}
+    for i in range(repeats):
+        order = ["app", "floor"] if i % 2 == 0 else ["floor", "app"]
+        for name in order:
+            times[name].append(time_import(statements[name]))
+    app_median, floor_median = p50(times["app"]), p50(times["floor"])
+    ratio = app_median / floor_median
+    run.add(
+        Figure(
+            "cold-import",
+            f"cold import of `app.py` (median of {repeats} processes)",
+            ms(app_median),
+            f"`import chalice, boto3`: {ms(floor_median)}",
+            f"{ratio:.2f}x",
+            f"<= {IMPORT_RATIO}x",
+            ratio <= IMPORT_RATIO,
+        )
+    )
+    run.details.append(
+        "### Cold import\n\n"
+        f"Each figure is the `import` statement's own time inside a fresh `python -c` process "
+        f"(interpreter start-up excluded), {repeats} processes each, alternating.\n\n"
+        "| import | median | min | max |\n| --- | --- | --- | --- |\n"
+        + "".join(
+            f"| `{statements[n]}` | {ms(p50(t))} | {ms(min(t))} | {ms(max(t))} |\n"
+            for n, t in times.items()
+        )
+    )
+
+
+# --- stores for the in-process figures ---------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class Harness:
+    """The app, configured through ``deps`` on one store, and that store's bare adapter."""
+
+    kind: str
+    app: Any
+    adapter: Any  # the adapter inside the RetryingStore that deps built
+    settings: Any
+    raw_client: Any = None  # DynamoDB only: a client without the meter's hooks
+
+    def call(self, event: dict[str, Any], status: int) -> dict[str, Any]:
+        return answer(self.app(event, LambdaContext()), status)
+
+    def submit(self) -> tuple[str, str]:
+        body = self.call(submit_event(), 201)
+        return str(body["number"]), str(body["key"])
+
+
+def settings_env(kind: str, data_dir: Path, **extra: str) -> dict[str, str]:
+    env = {
+        "CLEARLOOP_STAGE": "local",
+        "CLEARLOOP_STORE": kind,
+        "CLEARLOOP_DATA_DIR": str(data_dir),
+        "CLEARLOOP_TABLE": "clearloop-bench",
+        "CLEARLOOP_OUTBOX_FILE": str(data_dir / "outbox.jsonl"),
+        "CLEARLOOP_PUBLISH_DIR": str(data_dir / "site"),
+        **FAKE_AWS,
+    }
+    env.update(extra)
+    return env
+
+
+@contextlib.contextmanager
+def harness(kind: str) -> Iterator[Harness]:
+    """The app on a fresh store: ``sqlite`` (a file) or ``dynamodb`` (moto in-process)."""
+    from app import app
+    from chalicelib import deps
+    from chalicelib.config import Settings
+
+    with tempfile.TemporaryDirectory(prefix="clearloop-bench-") as tmp:
+        settings = Settings.from_env(settings_env(kind, Path(tmp)))
+        with contextlib.ExitStack() as stack:
+            raw_client = None
+            if kind == "dynamodb":
+                from moto import mock_aws
+
+                from chalicelib.store.dynamodb.schema import create_table
+                from chalicelib.store.dynamodb.store import make_client
+
+                stack.enter_context(mock_aws())
+                raw_client = make_client(settings)
+                create_table(raw_client, settings.table_name, poll_seconds=1)
+            deps.reset()
+            deps.override(settings=settings)
+            store = deps.store()  # RetryingStore(adapter), as deps builds it in production
+            try:
+                yield Harness(kind, app, store.inner, settings, raw_client)
+            finally:
+                if kind == "sqlite":
+                    store.close()
+                deps.reset()
+
+
+def clone_ticket(h: Harness, number: str, idem_key: str) -> tuple[Any, ...]:
+    """The stored ticket ``number`` with its events, idempotency record and rollup increments,
+    under a fresh number: what the adapter is given to create the same ticket again."""
+    from chalicelib.domain import numbers, rollups
+    from chalicelib.store.port import IdempotencyRecord
+
+    view = h.adapter.get_ticket(number)
+    now = view.ticket.submitted_at
+    key_hash = hashlib.sha256(f"feedback\x00{idem_key}".encode()).hexdigest()
+    record = h.adapter.get_idempotency(key_hash, now)
+    new = numbers.format_number(os.urandom(numbers.RANDOM_BYTES_FOR_NUMBER), numbers_prefix(h))
+    ticket = view.ticket.replace(number=new)
+    events = [dataclasses.replace(e, number=new) for e in view.events]
+    clone_record = IdempotencyRecord(
+        key_hash=hashlib.sha256(uuid.uuid4().bytes).hexdigest(),
+        request_hash=record.request_hash,
+        number=new,
+        response={**record.response, "number": new},
+        created_at=record.created_at,
+        expires_at=record.expires_at,
+    )
+    from chalicelib import deps
+
+    delta = rollups.delta(None, ticket, deps.policy().calendar.timezone)
+    return ticket, events, clone_record, delta
+
+
+def numbers_prefix(h: Harness) -> str:
+    return str(h.settings.number_prefix)
+
+
+def interleave(
+    rounds: int, first: Callable[[int], None], second: Callable[[int], None]
+) -> tuple[list[float], list[float]]:
+    """Time ``first(i)`` and ``second(i)`` alternately (ABBA...), so drift hits both alike."""
+    a: list[float] = []
+    b: list[float] = []
+    for i in range(rounds):
+        for which in ((0, 1) if i % 2 == 0 else (1, 0)):
+            step, into = (first, a) if which == 0 else (second, b)
+            started = time.perf_counter()
+            step(i)
+            into.append(time.perf_counter() - started)
+    return a, b
+
+
+# --- 2. first request after a cold import -----------------------------------------------------------
+
+
+def child_first_request(spec_text: str) -> None:
+    """In a fresh process: import the app, then time its first and second request."""
+    spec = json.loads(spec_text)
+    os.environ.update(spec["env"])
+    os.chdir(API_DIR)
+    sys.path.insert(0, str(API_DIR))
+    started = time.perf_counter()
+    from app import app
+
+    imported = time.perf_counter() - started
+    if spec["request"] == "lookup":
+        events = [lookup_event(spec["number"], spec["key"]) for _ in range(2)]
+        status = 200
+    else:
+        events = [submit_event() for _ in range(2)]
+        status = 201
+    times = []
+    for event in events:
+        started = time.perf_counter()
+        response = app(event, LambdaContext())
+        times.append(time.perf_counter() - started)
+        answer(response, status)
+    print(json.dumps({"import": imported, "first": times[0], "second": times[1]}))
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def moto_server() -> Iterator[str]:
+    """moto's server (scripts/moto_server.py, one request at a time) on a free local port."""
+    port = free_port()
+    with tempfile.TemporaryFile() as log:
+        child = subprocess.Popen(
+            [sys.executable, str(ROOT / "scripts" / "moto_server.py"), str(port)],
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=clean_env(MOTO_PORT=str(port)),
+        )
+        try:
+            url = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 30
+            import urllib.request
+
+            while True:
+                try:
+                    urllib.request.urlopen(url + "/moto-api/", timeout=1).close()  # noqa: S310
+                    break
+                except OSError:
+                    if child.poll() is not None or time.monotonic() > deadline:
+                        log.seek(0)
+                        raise RuntimeError(f"moto server did not start: {log.read()!r}") from None
+                    time.sleep(0.1)
+            yield url
+        finally:
+            child.terminate()
+            child.wait(timeout=10)
+
+
+def bench_first_request(run: Run, repeats: int) -> None:
+    print(f"first request after a cold import: {repeats} fresh processes per case")
+    from chalicelib import deps
+    from chalicelib.config import Settings
+
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="clearloop-bench-") as tmp, moto_server() as moto:
+        for kind in ("sqlite", "dynamodb"):
+            extra = {}
+            if kind == "dynamodb":
+                from chalicelib.store.dynamodb.schema import create_table
+                from chalicelib.store.dynamodb.store import make_client
+
+                extra = {"CLEARLOOP_DYNAMODB_ENDPOINT": moto}
+            env = settings_env(kind, Path(tmp) / kind, **extra)
+            settings = Settings.from_env(env)
+            if kind == "dynamodb":
+                create_table(make_client(settings), settings.table_name, poll_seconds=1)
+            from app import app
+
+            deps.reset()
+            deps.override(settings=settings)
+            number, key = Harness(kind, app, None, settings).submit()
+            deps.reset()
+            for request in ("lookup", "submission"):
+                spec = json.dumps(
+                    {"env": env, "request": request, "number": number, "key": key}
+                )
+                samples = []
+                for _ in range(repeats):
+                    out = subprocess.run(
+                        [sys.executable, __file__, "--child-first-request", spec],
+                        env=clean_env(),
+                        check=True,
+                        capture_output=True,
+                        text=True,
+                    )
+                    samples.append(json.loads(out.stdout.strip().splitlines()[-1]))
+                first = p50([s["first"] for s in samples])
+                second = p50([s["second"] for s in samples])
+                imported = p50([s["import"] for s in samples])
+                store = "SQLite" if kind == "sqlite" else "DynamoDB (moto server, HTTP)"
+                rows.append((store, request, imported, first, second))
+                run.add(
+                    Figure(
+                        f"first-{request}-{kind}",
+                        f"first {request} after cold import, {store}",
+                        ms(first),
+                        f"second {request}: {ms(second)}",
+                        f"{first / second:.1f}x",
+                        "reported",
+                        None,
+                    )
+                )
+    run.details.append(
+        "### First request after a cold import\n\n"
+        f"A fresh process per sample ({repeats} per case, medians) imports `app`, then sends two "
+        "requests of the same kind through `app(event, context)`. On DynamoDB the app talks to "
+        "moto's server over HTTP, so the first request also pays for importing boto3 and "
+        "building the client, as on a Lambda cold start.\n\n"
+        "| store | request | import `app` | first request | second request |\n"
+        "| --- | --- | --- | --- | --- |\n"
+        + "".join(f"| {s} | {r} | {ms(i)} | {ms(f)} | {ms(t)} |\n" for s, r, i, f, t in rows)
+    )
+
+
+# --- 3. handler vs adapter -----------------------------------------------------------------------------
+
+
+def bench_handler(run: Run, rounds: dict[str, tuple[int, int]]) -> None:
+    rows = []
+    for kind in ("sqlite", "dynamodb"):
+        lookups, submissions = rounds[kind]
+        label = "SQLite" if kind == "sqlite" else "DynamoDB (moto in-process)"
+        print(f"handler vs adapter on {label}: {lookups} lookups, {submissions} submissions each")
+        with harness(kind) as h:
+            number, key = h.submit()
+            for _ in range(10):  # warm both paths: lazily built services, caches
+                h.call(lookup_event(number, key), 200)
+                h.adapter.get_ticket(number)
+            events = [lookup_event(number, key) for _ in range(lookups)]
+            handler_times, bare_times = interleave(
+                lookups,
+                lambda i: h.call(events[i], 200),
+                lambda i: h.adapter.get_ticket(number),
+            )
+            rows.append((label, "status lookup", handler_times, bare_times))
+
+            # Each round: one submission through the handler, and the adapter creating the
+            # ticket the previous submission stored again, under a fresh number.
+            submit_events = [submit_event() for _ in range(submissions + 1)]
+            first = h.call(submit_events[0], 201)
+            clones = [clone_ticket(h, first["number"], idem_key(submit_events[0]))]
+
+            def handler_submit(i: int) -> None:
+                body = h.call(submit_events[i + 1], 201)
+                pending.append((str(body["number"]), idem_key(submit_events[i + 1])))
+
+            def bare_create(i: int) -> None:
+                h.adapter.create_ticket(*clones[i][:3], rollups=clones[i][3])
+
+            pending: list[tuple[str, str]] = []
+            handler_times, bare_times = [], []
+            for i in range(submissions):
+                steps = [(handler_submit, handler_times), (bare_create, bare_times)]
+                for step, into in steps if i % 2 == 0 else steps[::-1]:
+                    started = time.perf_counter()
+                    step(i)
+                    into.append(time.perf_counter() - started)
+                # The next bare create's ticket, read back outside the timed calls.
+                clones.append(clone_ticket(h, *pending[-1]))
+            rows.append((label, "submission", handler_times, bare_times))
+    for label, what, handler_times, bare_times in rows:
+        ratio = p50(handler_times) / p50(bare_times)
+        kind = "sqlite" if label == "SQLite" else "dynamodb"
+        slug = "lookup" if what == "status lookup" else "submission"
+        floor = "`get_ticket`" if slug == "lookup" else "`create_ticket`"
+        run.add(
+            Figure(
+                f"handler-{slug}-{kind}",
+                f"{what} through the handler, {label}",
+                f"p50 {ms(p50(handler_times))}",
+                f"bare {floor}: p50 {ms(p50(bare_times))}",
+                f"{ratio:.2f}x",
+                f"<= {HANDLER_RATIO}x",
+                ratio <= HANDLER_RATIO,
+            )
+        )
+    run.details.append(
+        "### Handler and adapter\n\n"
+        "`app(event, context)` with an API Gateway proxy event, against the same adapter's bare "
+        "call, interleaved (handler, adapter, adapter, handler, ...). The lookup sends the "
+        "ticket's key (the submitter's view, with the timeline); the submission sends an "
+        "`Idempotency-Key` as the site's form does. The bare create stores the ticket the "
+        "previous handler submission stored (its events, idempotency record and rollup "
+        "increments) under a fresh number.\n\n"
+        "| store | request | handler p50 | handler p90 | adapter p50 | adapter p90 | samples |\n"
+        "| --- | --- | --- | --- | --- | --- | --- |\n"
+        + "".join(
+            f"| {label} | {what} | {ms(p50(a))} | {ms(p90(a))} | {ms(p50(b))} | {ms(p90(b))} "
+            f"| {len(a)} |\n"
+            for label, what, a, b in rows
+        )
+    )
+
+
+def idem_key(event: dict[str, Any]) -> str:
+    return str(event["headers"]["Idempotency-Key"])
+
+
+# --- 4. DynamoDB requests and capacity units --------------------------------------------------------------
+
+_GSIS = (("GSI1PK", "GSI1SK"), ("GSI2PK", "GSI2SK"), ("GSI3PK", "GSI3SK"))
+
+
+def value_size(value: dict[str, Any]) -> int:
+    """Bytes of one attribute value by DynamoDB's documented item-size rules."""
+    (kind, v), *_ = value.items()
+    if kind == "S":
+        return len(v.encode("utf-8"))
+    if kind == "N":
+        digits = len(v.lstrip("-").replace(".", "").strip("0")) or 1
+        return (digits + 1) // 2 + 1
+    if kind == "B":
+        return len(v)
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "SS":
+        return sum(len(s.encode("utf-8")) for s in v)
+    if kind == "NS":
+        return sum(value_size({"N": n}) for n in v)
+    if kind == "BS":
+        return sum(len(b) for b in v)
+    if kind == "L":
+        return 3 + sum(1 + value_size(e) for e in v)
+    if kind == "M":
+        return 3 + sum(1 + len(k.encode("utf-8")) + value_size(e) for k, e in v.items())
+    raise ValueError(f"unknown attribute type {kind}")
+
+
+def item_size(item: dict[str, Any] | None) -> int:
+    if not item:
+        return 0
+    return sum(len(name.encode("utf-8")) + value_size(v) for name, v in item.items())
+
+
+def read_units(size: int, consistent: bool) -> float:
+    units = max(1, math.ceil(size / 4096))
+    return float(units) if consistent else units / 2
+
+
+def write_units(old: dict[str, Any] | None, new: dict[str, Any] | None) -> int:
+    return max(1, math.ceil(max(item_size(old), item_size(new)) / 1024))
+
+
+def index_write_units(old: dict[str, Any] | None, new: dict[str, Any] | None) -> int:
+    """Writes to the GSIs (each projects ALL): 1 per KB of the entry, delete + put on a key change."""
+    units = 0
+    for pk, sk in _GSIS:
+        before = (old[pk], old[sk]) if old and pk in old and sk in old else None
+        after = (new[pk], new[sk]) if new and pk in new and sk in new else None
+        if before and after and before == after:
+            units += math.ceil(max(item_size(old), item_size(new)) / 1024)
+        else:
+            if before:
+                units += math.ceil(item_size(old) / 1024)
+            if after:
+                units += math.ceil(item_size(new) / 1024)
+    return units
+
+
+@dataclasses.dataclass
+class Call:
+    operation: str
+    items: int = 1
+    rcu: float = 0.0
+    wcu: float = 0.0
+    index_wcu: float = 0.0
+    reported: Any = None  # what moto put in ConsumedCapacity
+
+
+class CapacityMeter:
+    """Counts the DynamoDB requests a client makes and computes their capacity units.
+
+    Hooked into botocore (``before-parameter-build`` / ``after-call``); reads the items a write
+    touches before and after it through ``raw_client``, which has no hooks.
+    """
+
+    def __init__(self, client: Any, raw_client: Any) -> None:
+        self.raw = raw_client
+        self.calls: list[Call] = []
+        self._before: list[tuple[dict[str, Any], dict[str, Any] | None]] = []
+        events = client.meta.events
+        events.register("before-parameter-build.dynamodb", self._on_params)
+        events.register("after-call.dynamodb", self._on_answer)
+
+    def _get(self, table: str, key: dict[str, Any]) -> dict[str, Any] | None:
+        item: dict[str, Any] | None = self.raw.get_item(
+            TableName=table, Key=key, ConsistentRead=True
+        ).get("Item")
+        return item
+
+    @staticmethod
+    def _key(item: dict[str, Any]) -> dict[str, Any]:
+        return {"PK": item["PK"], "SK": item["SK"]}
+
+    def _writes(self, params: dict[str, Any], operation: str) -> list[tuple[str, dict[str, Any]]]:
+        """(table, key) of every item a write request touches."""
+        if operation == "TransactWriteItems":
+            out = []
+            for entry in params["TransactItems"]:
+                (action, body), *_ = entry.items()
+                key = self._key(body["Item"]) if action == "Put" else body["Key"]
+                out.append((body["TableName"], key))
+            return out
+        if operation == "PutItem":
+            return [(params["TableName"], self._key(params["Item"]))]
+        if operation in ("UpdateItem", "DeleteItem"):
+            return [(params["TableName"], params["Key"])]
+        return []
+
+    def _on_params(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        if "ReturnConsumedCapacity" in model.input_shape.members:
+            params["ReturnConsumedCapacity"] = "TOTAL"  # ask; moto's answer is recorded as is
+        writes = self._writes(params, model.name)
+        self._before.append(
+            (
+                {"operation": model.name, "params": params, "writes": writes},
+                {f"{t}|{json.dumps(k, sort_keys=True)}": self._get(t, k) for t, k in writes},
+            )
+        )
+
+    def _on_answer(self, parsed: dict[str, Any], model: Any, **_: Any) -> None:
+        request, old_items = self._before.pop()
+        operation, params = request["operation"], request["params"]
+        call = Call(operation, reported=parsed.get("ConsumedCapacity"))
+        if "Error" in parsed:
+            call.operation += " (failed)"
+        elif operation == "GetItem":
+            call.rcu = read_units(item_size(parsed.get("Item")), bool(params.get("ConsistentRead")))
+        elif operation == "Query":
+            items = parsed.get("Items", [])
+            call.items = len(items)
+            total = sum(item_size(i) for i in items)
+            call.rcu = read_units(total, bool(params.get("ConsistentRead")))
+        elif request["writes"]:
+            factor = 2 if operation == "TransactWriteItems" else 1
+            call.items = len(request["writes"])
+            for table, key in request["writes"]:
+                old = old_items[f"{table}|{json.dumps(key, sort_keys=True)}"]
+                new = self._get(table, key)
+                call.wcu += factor * write_units(old, new)
+                call.index_wcu += index_write_units(old, new)
+        self.calls.append(call)
+
+    @contextlib.contextmanager
+    def measure(self) -> Iterator[list[Call]]:
+        start = len(self.calls)
+        got: list[Call] = []
+        yield got
+        got.extend(self.calls[start:])
+
+
+def describe(calls: list[Call]) -> str:
+    names: dict[str, int] = {}
+    for c in calls:
+        label = c.operation + (f" ({c.items} items)" if c.operation.startswith("Transact") else "")
+        names[label] = names.get(label, 0) + 1
+    return " + ".join(f"{n} {name}" if n > 1 else name for name, n in names.items())
+
+
+def units(calls: list[Call]) -> str:
+    rcu = sum(c.rcu for c in calls)
+    wcu = sum(c.wcu for c in calls)
+    index = sum(c.index_wcu for c in calls)
+    parts = []
+    if rcu:
+        parts.append(f"{rcu:g} RCU")
+    if wcu:
+        parts.append(f"{wcu:g} WCU")
+    if index:
+        parts.append(f"+ {index:g} index WCU")
+    return ", ".join(parts[:2]) + (" " + parts[2] if len(parts) > 2 else "")
+
+
+def bench_dynamodb_costs(run: Run) -> None:
+    print("DynamoDB requests and capacity units (moto in-process; units computed)")
+    from chalicelib import deps
+
+    with harness("dynamodb") as h:
+        meter = CapacityMeter(h.adapter.client, h.raw_client)
+        staff = deps.staff_access_service()
+        staff.add_staff("ana", "Ana Agent", "agent", ["customer-service"])
+        token = staff.issue_token("ana", days=30).token
+        h.call(lookup_event(*h.submit()), 200)  # warm up: services built, token first used
+        cases: list[tuple[str, str, list[Call], list[Call]]] = []
+
+        with meter.measure() as calls:
+            body = h.call(submit_event(idempotent=False), 201)
+        cases.append(("submission", "without Idempotency-Key", calls, calls[-1:]))
+        with meter.measure() as calls:
+            body = h.call(submit_event(), 201)
+        cases.append(("submission", "with Idempotency-Key (the site's form)", calls, calls[-1:]))
+        number, key = str(body["number"]), str(body["key"])
+        with meter.measure() as calls:
+            h.call(lookup_event(number, key), 200)
+        cases.append(("lookup", "with the key (timeline)", calls, calls[-1:]))
+        with meter.measure() as calls:
+            h.call(transition_event(number, token, 1, "acknowledged"), 200)
+        writes = [c for c in calls if c.operation == "TransactWriteItems"]
+        cases.append(("transition", "storage write (`save_tickets`)", writes, writes))
+        cases.append(("transition", "whole request (auth + load + write)", calls, writes))
+
+    floors = {"submission": "1 TransactWriteItems", "lookup": "1 Query", "transition": "1 tx"}
+    detail_rows = []
+    for what, variant, calls, floor_calls in cases:
+        ok: bool | None = len(calls) == 1 and len(floor_calls) == 1 and calls == floor_calls
+        if "whole request" in variant:
+            ok = None  # authentication and the optimistic-concurrency load: reported
+        fid = f"dynamodb-{what}" + ("-idempotent" if "Idempotency-Key (" in variant else "")
+        fid += "-request" if "whole request" in variant else ""
+        run.add(
+            Figure(
+                fid,
+                f"DynamoDB per {what}, {variant}",
+                f"{len(calls)} req: {describe(calls)}; {units(calls)}",
+                f"{floors[what].replace('1 tx', '1 TransactWriteItems')}; {units(floor_calls)}",
+                "equal" if ok else f"{len(calls)}/{len(floor_calls)} req",
+                "equal" if ok is not None else "reported",
+                ok,
+            )
+        )
+        for c in calls:
+            detail_rows.append(
+                f"| {what}, {variant} | {c.operation} | {c.items} | {c.rcu:g} | {c.wcu:g} "
+                f"| {c.index_wcu:g} | `{json.dumps(c.reported)}` |\n"
+            )
+    run.details.append(
+        "### DynamoDB requests and capacity units\n\n"
+        "Requests are counted with botocore's `before-parameter-build` hook on the store's "
+        "client (moto in-process). Every request asks for `ReturnConsumedCapacity=TOTAL`; the "
+        "last column is moto's answer, which is a placeholder (a constant for single-item "
+        "calls and queries, nothing for transactions), so the RCU and WCU columns are "
+        "**computed**: item sizes from the attribute names and values sent or read back, "
+        "strongly consistent reads 1 RCU per 4 KB (at least 1), writes 1 WCU per KB of the "
+        "larger of the old and new item, doubled in a transaction, and index writes (every "
+        "GSI projects ALL) 1 WCU per KB of the entry, twice when its key changes (shown "
+        "separately; assumed not doubled by the transaction).\n\n"
+        "| request | call | items | RCU | WCU | index WCU | moto's ConsumedCapacity |\n"
+        "| --- | --- | --- | --- | --- | --- | --- |\n" + "".join(detail_rows)
+    )
+
+
+# --- 5. sweep and publish scaling -------------------------------------------------------------------
+
+
+def bench_scaling(run: Run) -> None:
+    for name, fid, pattern in (
+        ("bench_sweep.py", "sweep-scaling", r"(median sweep: .*|.*items read \d+ \(target.*)"),
+        ("bench_publish.py", "publish-scaling", r"(items read ratio .*|peak memory .*)"),
+    ):
+        script = ROOT / "scripts" / name
+        if not script.exists():
+            print(f"{name}: not present, skipped")
+            run.add(Figure(fid, f"`{name}`", "not present", "-", "-", "as there", None))
+            continue
+        print(f"{name}: running")
+        started = time.perf_counter()
+        out = subprocess.run(
+            [sys.executable, str(script)], env=clean_env(), capture_output=True, text=True
+        )
+        seconds = time.perf_counter() - started
+        text = out.stdout + out.stderr
+        lines = [m.group(0).strip() for m in re.finditer(pattern, out.stdout)]
+        summary = "; ".join(dict.fromkeys(lines[-2:])) or text.strip().splitlines()[-1]
+        ok = out.returncode == 0
+        run.add(
+            Figure(
+                fid,
+                f"`scripts/{name}`",
+                summary.replace("|", "/"),
+                "its own targets",
+                "-",
+                "as there",
+                ok,
+            )
+        )
+        run.details.append(
+            f"### `scripts/{name}`\n\nExit status {out.returncode}, {seconds:.0f} s.\n\n"
+            "```text\n" + text.strip() + "\n```\n"
+        )
+
+
+# --- 6. the site --------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass
+class PageLoad:
+    path: str
+    requests: int = 0
+    total: int = 0
+    own: int = 0
+    material: int = 0
+    api_calls: list[str] = dataclasses.field(default_factory=list)
+    third_party: list[str] = dataclasses.field(default_factory=list)
+    own_files: dict[str, int] = dataclasses.field(default_factory=dict)
+
+
+def build_site() -> None:
+    subprocess.run(
+        [str(BIN / "mkdocs"), "build", "--strict", "--quiet", "-d", str(SITE_BUILD)],
+        cwd=ROOT,
+        env=clean_env(CLEARLOOP_API_URL=API_BASE),
+        check=True,
+    )
+
+
+def site_pages() -> list[str]:
+    pages = []
+    for html in sorted(SITE_BUILD.rglob("index.html")):
+        rel = html.parent.relative_to(SITE_BUILD).as_posix()
+        pages.append("/" if rel == "." else f"/{rel}/")
+    return pages
+
+
+def load_page(browser: Any, origin: str, path: str) -> PageLoad:
+    result = PageLoad(path)
+    context = browser.new_context()  # a cold cache for every page
+    page = context.new_page()
+    responses: list[Any] = []
+    site_host = urlsplit(origin).netloc
+
+    def route(r: Any) -> None:
+        url = r.request.url
+        parts = urlsplit(url)
+        result.requests += 1
+        if parts.hostname != "127.0.0.1":
+            result.third_party.append(url)
+            r.abort()
+        elif parts.netloc != site_host:  # the API: not part of the site's weight
+            result.api_calls.append(f"{r.request.method} {parts.path}")
+            r.fulfill(status=503, content_type="application/json", body='{"error":{}}')
+        else:
+            r.continue_()
+
+    context.route("**/*", route)
+    page.on("response", responses.append)
+    page.goto(origin + path, wait_until="networkidle")
+    page.wait_for_timeout(300)  # late dynamic imports after network idle
+    for response in responses:
+        parts = urlsplit(response.url)
+        if parts.netloc != site_host:
+            continue
+        try:
+            size = len(response.body())
+        except Exception:  # redirects have no body
+            size = 0
+        result.total += size
+        if parts.path.startswith(("/assets/js/", "/assets/css/")):
+            result.own += size
+            result.own_files[parts.path] = size
+        elif parts.path.startswith(("/assets/javascripts/", "/assets/stylesheets/")):
+            result.material += size
+    context.close()
+    return result
+
+
+def bench_site(run: Run) -> None:
+    print("site: building and loading every page in headless Chromium")
+    from playwright.sync_api import sync_playwright
+
+    sys.path.insert(0, str(API_DIR))
+    from chalicelib.runner import SiteServer
+
+    build_site()
+    with tempfile.TemporaryFile("w+") as log:
+        server = SiteServer(0, SITE_BUILD, API_BASE, log)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        origin = f"http://127.0.0.1:{server.server_address[1]}"
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                loads = [load_page(browser, origin, path) for path in site_pages()]
+                browser.close()
+        finally:
+            server.shutdown()
+            server.server_close()
+    worst = max(loads, key=lambda x: x.own)
+    third = [u for x in loads for u in x.third_party]
+    run.add(
+        Figure(
+            "site-own-assets",
+            f"site: own JS+CSS per page (largest, of {len(loads)} pages)",
+            f"{kb(worst.own)} ({worst.path})",
+            "-",
+            f"Material: {kb(worst.material)}",
+            f"<= {kb(OWN_ASSET_BYTES)}",
+            worst.own <= OWN_ASSET_BYTES,
+        ),
+        Figure(
+            "site-third-party",
+            "site: requests to hosts other than 127.0.0.1",
+            str(len(third)),
+            "-",
+            "-",
+            "none",
+            not third,
+        ),
+        Figure(
+            "site-weight",
+            "site: page weight and requests per page (largest)",
+            f"{kb(max(x.total for x in loads))}, {max(x.requests for x in loads)} requests",
+            "-",
+            "-",
+            "reported",
+            None,
+        ),
+    )
+    own_files = sorted({f for x in loads for f in x.own_files})
+    run.details.append(
+        "### Site\n\n"
+        f"Built with `mkdocs build --strict` (API base `{API_BASE}`), served by the local "
+        "runner's `SiteServer` on 127.0.0.1, each page loaded in a fresh headless Chromium "
+        "context (cold cache) until the network is idle. Bytes are uncompressed response "
+        "bodies. API calls are answered 503 by the benchmark and not counted in the weight; any "
+        "request to another host is aborted and fails the run.\n\n"
+        "| page | own JS+CSS | Material JS+CSS | page weight | requests | API calls |\n"
+        "| --- | --- | --- | --- | --- | --- |\n"
+        + "".join(
+            f"| `{x.path}` | {kb(x.own)} | {kb(x.material)} | {kb(x.total)} | {x.requests} "
+            f"| {len(x.api_calls)} |\n"
+            for x in loads
+        )
+        + "\nOwn files loaded: "
+        + ", ".join(
+            f"`{f.removeprefix('/assets/')}` {kb(max(x.own_files.get(f, 0) for x in loads))}"
+            for f in own_files
+        )
+        + ".\n"
+        + (f"\nThird-party requests: {', '.join(third)}\n" if third else "")
+    )
+
+
+# --- the docs page --------------------------------------------------------------------------------------
+
+HAND_WRITTEN_DEFAULT = """
+## What the figures mean
+
+(Hand-written; `scripts/bench.py` keeps everything outside the generated block.)
+"""
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    return (
+        f"{platform.node()}, {cpu}, {os.cpu_count()} CPUs, "
+        f"Python {platform.python_version()}, {platform.system()} {platform.release()}"
+    )
+
+
+def render(run: Run, seconds: float, explained: set[str]) -> str:
+    now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+    def result(f: Figure) -> str:
+        if f.ok is False:
+            return "**missed**, explained below" if f.id in explained else "**MISSED**"
+        return f.result
+
+    table = "| figure | measured | floor | ratio | target | result |\n| --- | --- | --- | --- | --- | --- |\n"
+    table += "".join(
+        f"| {f.figure} | {f.measured} | {f.floor} | {f.ratio} | {f.target} | {result(f)} |\n"
+        for f in run.figures
+    )
+    return (
+        f"{GENERATED_START}\n"
+        "<!-- Written by scripts/bench.py (make bench) on every full run: do not edit by hand. -->\n\n"
+        f"Last run: {now}, on {machine()}; `scripts/bench.py` took {seconds:.0f} s.\n\n"
+        f"{table}\n"
+        "## Measurements in detail\n\n" + "\n".join(run.details) + f"\n{GENERATED_END}"
+    )
+
+
+def explained_ids(page: str) -> set[str]:
+    outside = re.sub(
+        re.escape(GENERATED_START) + ".*?" + re.escape(GENERATED_END), "", page, flags=re.S
+    )
+    return set(EXPLAINS.findall(outside))
+
+
+def write_page(run: Run, seconds: float) -> set[str]:
+    page = DOCS_PAGE.read_text(encoding="utf-8") if DOCS_PAGE.exists() else ""
+    explained = explained_ids(page)
+    block = render(run, seconds, explained)
+    if GENERATED_START in page and GENERATED_END in page:
+        head, rest = page.split(GENERATED_START, 1)
+        tail = rest.split(GENERATED_END, 1)[1]
+        page = head + block + tail
+    else:
+        page = "# Performance\n\n" + block + "\n" + HAND_WRITTEN_DEFAULT
+    DOCS_PAGE.write_text(page, encoding="utf-8")
+    return explained
+
+
+# --- main -------------------------------------------------------------------------------------------
+
+SECTIONS = ("import", "first", "handler", "dynamodb", "scaling", "site")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args_list = sys.argv[1:] if argv is None else argv
+    if args_list[:1] == ["--child-first-request"]:
+        child_first_request(args_list[1])
+        return 0
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections")
+    parser.add_argument("--quick", action="store_true", help="fewer samples (a smoke run)")
+    parser.add_argument("--no-write", action="store_true", help="leave the docs page alone")
+    args = parser.parse_args(args_list)
+    only = set(args.only.split(","))
+    if only - set(SECTIONS):
+        parser.error(f"unknown sections {sorted(only - set(SECTIONS))}; pick from {SECTIONS}")
+    for name, value in FAKE_AWS.items():
+        os.environ[name] = value  # nothing in this process may reach AWS
+    for name in [n for n in os.environ if n.startswith("CLEARLOOP_")]:
+        del os.environ[name]
+    sys.path.insert(0, str(API_DIR))
+    os.chdir(ROOT)
+
+    started = time.perf_counter()
+    run = Run()
+    quick = args.quick
+    if "import" in only:
+        bench_import(run, 6 if quick else 20)
+    if "first" in only:
+        bench_first_request(run, 2 if quick else 5)
+    if "handler" in only:
+        rounds = {"sqlite": (60, 30), "dynamodb": (30, 10)} if quick else {
+            "sqlite": (400, 200),
+            "dynamodb": (200, 60),
+        }
+        bench_handler(run, rounds)
+    if "dynamodb" in only:
+        bench_dynamodb_costs(run)
+    if "scaling" in only:
+        bench_scaling(run)
+    if "site" in only:
+        bench_site(run)
+    seconds = time.perf_counter() - started
+
+    full = only == set(SECTIONS) and not quick
+    page = DOCS_PAGE.read_text(encoding="utf-8") if DOCS_PAGE.exists() else ""
+    explained = explained_ids(page)
+    if full and not args.no_write:
+        explained = write_page(run, seconds)
+        print(f"wrote {DOCS_PAGE.relative_to(ROOT)}")
+    print(f"\ntotal {seconds:.0f} s\n")
+    width = max(len(f.figure) for f in run.figures)
+    for f in run.figures:
+        print(f"{f.figure:<{width}}  {f.measured}  |  {f.floor}  |  {f.ratio}  |  {f.result}")
+    unexplained = [f for f in run.figures if f.ok is False and f.id not in explained]
+    for f in run.figures:
+        if f.ok is False:
+            state = "explained in the docs page" if f.id in explained else "NOT explained"
+            print(f"missed: {f.id} ({state})", file=sys.stderr)
+    return 1 if unexplained else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
