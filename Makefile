@@ -16,7 +16,7 @@ API_PORT ?= 8000
 SITE_PORT ?= 8001
 RUN_ARGS ?=
 
-.PHONY: run test setup chromium lint typecheck unit contract functional fuzz infra integration e2e clean
+.PHONY: run test setup chromium lint typecheck unit contract functional fuzz infra integration e2e bench clean
 
 run: $(STAMP)
 	$(BIN)/clearloop run --store $(STORE) --api-port $(API_PORT) --site-port $(SITE_PORT) $(RUN_ARGS)
@@ -71,6 +71,12 @@ integration: $(STAMP)
 
 e2e: $(STAMP) chromium
 	$(PYTEST) tests/e2e -q
+
+# Performance figures against their floors (issue #10): prints one table and rewrites the
+# generated part of site/docs/performance.md. Not part of `make test` (a few minutes, and its
+# figures are for reading, not for gating every change).
+bench: $(STAMP) chromium
+	$(BIN)/python scripts/bench.py
 
 clean:
 	rm -rf build .mypy_cache .ruff_cache .hypothesis

@@ -144,20 +144,35 @@ def language(request: Request | None) -> str:
     return "zh" if accept.startswith("zh") else "en"
 
 
-def _depth(value: Any) -> int:
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate from a "\ud800" escape
+        return False
+    return True
+
+
+def _check_shape(value: Any) -> None:
+    """Reject nesting past MAX_JSON_DEPTH and text that is not valid Unicode (lone surrogates),
+    which could not be stored or echoed back in an error message."""
     depth, frontier = 0, [value]
     while frontier:
         depth += 1
         if depth > MAX_JSON_DEPTH:
-            return depth
+            raise errors.ValidationError("The request body is nested too deeply.")
         nxt: list[Any] = []
         for v in frontier:
             if isinstance(v, dict):
+                if not all(_encodable(k) for k in v):
+                    raise errors.ValidationError(
+                        "The request body has a field name that is not valid Unicode."
+                    )
                 nxt.extend(v.values())
             elif isinstance(v, list):
                 nxt.extend(v)
+            elif isinstance(v, str) and not _encodable(v):
+                raise errors.ValidationError("The request body has text that is not valid Unicode.")
         frontier = nxt
-    return depth
 
 
 def parse_json_body(raw: bytes | str | None) -> Any:
@@ -179,8 +194,7 @@ def parse_json_body(raw: bytes | str | None) -> Any:
         raise errors.ValidationError(
             f"The request body is not valid JSON (line {e.lineno}, column {e.colno})."
         ) from None
-    if _depth(value) > MAX_JSON_DEPTH:
-        raise errors.ValidationError("The request body is nested too deeply.")
+    _check_shape(value)
     return value
 
 

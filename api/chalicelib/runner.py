@@ -828,7 +828,12 @@ def _build_site(
 def _build_inputs(options: RunOptions, env: Mapping[str, str]) -> dict[str, str]:
     """What the built site depends on, one entry per reason to rebuild."""
     root = options.project_root
-    sources = [root / "mkdocs.yml", root / "site", options.api_dir / "chalicelib" / "data"]
+    sources = [
+        root / "mkdocs.yml",
+        root / "site",
+        options.api_dir / "chalicelib" / "data",
+        options.api_dir / "openapi.json",  # rendered into the API reference page
+    ]
     tools = []
     for package in ("mkdocs", "mkdocs-material"):
         try:

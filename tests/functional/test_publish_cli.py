@@ -57,7 +57,7 @@ def test_demo_loads_data_that_publish_turns_into_pages(
     assert (site / "index.html").read_text().startswith("<link")  # the site's own page is kept
     board = json.loads((site / "transparency" / "data" / "board.json").read_text())
     for item in board["items"]:
-        assert (site / "board" / "items" / item["number"] / "index.html").is_file()
+        assert (site / "board" / "items" / item["id"] / "index.html").is_file()
 
 
 def test_demo_bad_sizes(local_env: Path) -> None:

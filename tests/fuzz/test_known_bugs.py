@@ -1,7 +1,6 @@
-"""Bugs the fuzzing and the Unicode property tests found in code outside their reach, each
-pinned as a strict xfail with the exact request. When a fix lands the test passes, strict mode
-turns that into a failure, and whoever fixed it deletes the marker (and, for the cursor, the
-``filter_query`` hook in ``test_api_fuzz.py`` that keeps the fuzz from re-finding it).
+"""Regression tests for the bugs the fuzzing and the Unicode property tests found (non-ASCII
+cursors, superscript digits in limit and If-Match, lone surrogates in JSON), with the exact
+requests that used to answer 500.
 
 Each test states what the API must answer: a 400 in the error format, never a 500.
 """
@@ -68,33 +67,16 @@ def assert_400(response: Any) -> None:
     assert set(error) == {"code", "message", "fields"}
 
 
-BUG_CURSOR = (
-    "BUG: a cursor with non-ASCII text after '.' is a 500: services/cursor.py decode_cursor "
-    "calls hmac.compare_digest on str, which raises TypeError for non-ASCII; compare bytes "
-    "(mac.encode('utf-8', 'surrogatepass') vs expected.encode()) or catch TypeError"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=BUG_CURSOR)
 @pytest.mark.parametrize("path", ["/v1/staff/tickets", "/v1/staff/export.csv"])
 def test_a_cursor_with_non_ascii_text_is_a_400(api: Api, path: str) -> None:
     assert_400(api.send("GET", f"{path}?cursor=%C3%A9.%C3%A9", **api.staff))
 
 
-BUG_DIGITS = (
-    "BUG: str.isdigit() accepts '²' and other digits int() refuses, so int() raises ValueError "
-    "(a 500): routes/staff.py _queue_request (limit) and services/ticket_work.py parse_if_match "
-    "must also require text.isascii()"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=BUG_DIGITS)
 @pytest.mark.parametrize("path", ["/v1/staff/tickets", "/v1/staff/export.csv"])
 def test_a_limit_in_superscript_digits_is_a_400(api: Api, path: str) -> None:
     assert_400(api.send("GET", f"{path}?limit=%C2%B2", **api.staff))
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_DIGITS)
 @pytest.mark.parametrize(
     ("method", "suffix", "body"),
     [
@@ -110,15 +92,6 @@ def test_an_if_match_in_superscript_digits_is_a_400(
     assert_400(api.send(method, path, body, **{**api.staff, "If-Match": "\u00b2"}))
 
 
-BUG_SURROGATE = (
-    "BUG: JSON escapes of lone surrogates (\\ud800) decode to text that cannot be encoded as "
-    "UTF-8; echoed in an error body (unknown field names) the response fails to encode, and "
-    "stored or queried (triage assignee) SQLite raises UnicodeEncodeError: both 500s. Fix in "
-    "http.parse_json_body: reject any str (key or value) with a surrogate with a 400"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=BUG_SURROGATE)
 @pytest.mark.parametrize(
     ("method", "suffix", "body", "headers"),
     [

@@ -341,13 +341,6 @@ def test_a_body_at_the_limit_is_read() -> None:
     assert parse_json_body(text.encode())["a"].startswith("x")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=UnicodeEncodeError,
-    reason="KNOWN BUG: parse_json_body returns lone surrogates from \\ud800 escapes, which "
-    "crash the response encoding when echoed (tests/fuzz/test_known_bugs.py); remove this "
-    "marker when http.parse_json_body rejects them",
-)
 @SETTINGS
 @given(json_value)
 @example({"\ud800": 1})

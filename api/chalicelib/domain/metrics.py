@@ -29,6 +29,7 @@ Example::
 from __future__ import annotations
 
 import bisect
+import itertools
 import statistics
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping
@@ -214,9 +215,13 @@ class RollupView:
                 continue
             mapping = group.get(key.dimension)
             k = (key.dimension, mapping(key.value) if mapping else key.value)
-            counts = self._days[k].setdefault(day, {})
-            for name, n in row.counts.items():
-                counts[name] = counts.get(name, 0) + n
+            bucket = self._days[k]
+            counts = bucket.get(day)
+            if counts is None:  # the usual case: one row per cell and day
+                bucket[day] = dict(row.counts)
+            else:  # another shard of the same cell
+                for name, n in row.counts.items():
+                    counts[name] = counts.get(name, 0) + n
             if row.samples:
                 lists = self._samples[k].setdefault(day, {})
                 for metric, seconds in row.samples.items():
@@ -230,29 +235,35 @@ class RollupView:
             total = self._totals[(row.key.dimension, value)]
             for name, n in row.counts.items():
                 total[name] = total.get(name, 0) + n
-        self._suffix_cache: dict[tuple[_Key, str], tuple[list[date], list[int]]] = {}
+        self._series: dict[_Key, tuple[list[date], dict[str, list[int]]]] = {}
 
     def values(self, dimension: str) -> set[str]:
         """Every value of ``dimension`` with data (days or totals)."""
         return {v for d, v in (*self._days, *self._totals) if d == dimension}
 
-    def _suffix(
-        self, key: _Key, names: tuple[str, ...], signs: tuple[int, ...]
-    ) -> tuple[list[date], list[int]]:
-        """The days with data, and for each position the signed sum of ``names`` over that
-        day and every later one (``sums[len(days)]`` is 0)."""
-        cache_key = (key, ",".join(f"{s}{n}" for n, s in zip(names, signs, strict=True)))
-        cached = self._suffix_cache.get(cache_key)
+    def _prefix(self, key: _Key) -> tuple[list[date], dict[str, list[int]]]:
+        """The days with data in order, and per counter its running sums
+        (``sums[name][i]`` is the total over ``days[:i]``), so any period's total is one
+        subtraction."""
+        cached = self._series.get(key)
         if cached is not None:
             return cached
-        days = sorted(self._days.get(key, {}))
-        sums = [0] * (len(days) + 1)
-        for i in range(len(days) - 1, -1, -1):
-            counts = self._days[key][days[i]]
-            net = sum(s * counts.get(n, 0) for n, s in zip(names, signs, strict=True))
-            sums[i] = sums[i + 1] + net
-        self._suffix_cache[cache_key] = (days, sums)
+        by_day = self._days.get(key, {})
+        days = sorted(by_day)
+        names: set[str] = set()
+        for counts in by_day.values():
+            names.update(counts)
+        sums = {
+            name: [0, *itertools.accumulate(by_day[d].get(name, 0) for d in days)] for name in names
+        }
+        self._series[key] = (days, sums)
         return days, sums
+
+    def _between(self, key: _Key, first: date, last: date) -> tuple[dict[str, int], list[date]]:
+        """Each counter's total over the days from ``first`` to ``last``, and those days."""
+        days, sums = self._prefix(key)
+        lo, hi = bisect.bisect_left(days, first), bisect.bisect_right(days, last)
+        return {name: s[hi] - s[lo] for name, s in sums.items()}, days[lo:hi]
 
     def _state_at_end_of(
         self, key: _Key, day: date, total: str, names: tuple[str, ...], signs: tuple[int, ...]
@@ -260,8 +271,8 @@ class RollupView:
         """A state (open, overdue) at the end of ``day``: its total now minus what changed on
         the days after ``day``."""
         now = self._totals.get(key, {}).get(total, 0)
-        days, sums = self._suffix(key, names, signs)
-        return now - sums[bisect.bisect_right(days, day)]
+        later, _ = self._between(key, day + timedelta(days=1), date.max)
+        return now - sum(s * later.get(n, 0) for n, s in zip(names, signs, strict=True))
 
     def open_at_end_of(self, key: _Key, day: date) -> int:
         return self._state_at_end_of(key, day, "open", ("open_delta",), (1,))
@@ -273,19 +284,17 @@ class RollupView:
     def metrics(self, period: Period, dimension: str = ALL, value: str = ALL) -> Metrics:
         """The metrics of one period for one dimension value."""
         key = (dimension, value)
-        days = self._days.get(key, {})
         sums: dict[str, int] = defaultdict(int)
+        totals, days = self._between(key, period.first, period.last)
+        sums.update(totals)
         response: list[int] = []
         resolution: list[int] = []
         samples = self._samples.get(key, {})
-        for day, counts in days.items():
-            if period.first <= day <= period.last:
-                for name, n in counts.items():
-                    sums[name] += n
-                lists = samples.get(day)
-                if lists:
-                    response.extend(lists.get("response_seconds", ()))
-                    resolution.extend(lists.get("resolution_seconds", ()))
+        for day in days:
+            lists = samples.get(day)
+            if lists:
+                response.extend(lists.get("response_seconds", ()))
+                resolution.extend(lists.get("resolution_seconds", ()))
         return Metrics(
             received=sums["received"],
             resolved=sums["resolved"],

@@ -59,7 +59,7 @@ def _queue_request() -> QueueRequest:
             ) from None
         if due_before.tzinfo is None:
             raise ValidationError("due_before needs a UTC offset.", {"due_before": "invalid"})
-    if not limit_text.isdigit():
+    if not (limit_text.isascii() and limit_text.isdigit()):
         raise ValidationError("limit must be a whole number.", {"limit": "invalid"})
     return QueueRequest(
         statuses=tuple(s for s in statuses.split(",") if s) if statuses else None,

@@ -41,7 +41,7 @@ def decode_cursor(keyring: Keyring, cursor: str, fingerprint: str) -> str:
     try:
         body, mac = cursor.split(".")
         expected = _b64(keyring.mac(_PURPOSE, body.encode())[:16])
-        if not hmac.compare_digest(mac, expected):
+        if not hmac.compare_digest(mac.encode("utf-8", "replace"), expected.encode()):
             raise bad
         data = json.loads(_unb64(body))
     except (ValueError, UnicodeDecodeError):

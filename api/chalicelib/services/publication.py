@@ -25,6 +25,7 @@ Example::
 from __future__ import annotations
 
 import json
+import secrets
 from typing import Any
 
 from chalicelib.crypto.port import ContactCipher, DecryptionError
@@ -45,6 +46,7 @@ ACTIONS = ("preview", "approve", "withdraw")
 SUMMARY_MAX = 1000
 RESOLUTION_MAX = 5000
 AUDIT_SEQ_FLOOR = 900_000  # audit entries sit above versioned events (as contact reads do)
+AUDIT_SEQ_SPAN = 99_999
 
 
 def _finding_view(r: Redaction) -> dict[str, Any]:
@@ -164,7 +166,9 @@ class PublicationService:
     def _audit(
         self, view: TicketView, staff: StaffMember, summary: Redaction, resolution: Redaction
     ) -> None:
-        seq = max([AUDIT_SEQ_FLOOR, *(e.seq + 1 for e in view.events)])
+        # As contact reads do: a random high seq keeps audit entries apart from versioned events
+        # (an event is identified by its time and seq), and the version does not change.
+        seq = AUDIT_SEQ_FLOOR + secrets.randbelow(AUDIT_SEQ_SPAN)
         found = sorted({f.kind for f in (*summary.findings, *resolution.findings)})
         self._store.append_events(
             view.ticket.number,

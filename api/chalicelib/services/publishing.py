@@ -18,6 +18,7 @@ Example::
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -74,6 +75,7 @@ def names_for(taxonomy: Taxonomy, directory: Directory) -> Names:
         for child in top.children:
             categories[child.code] = f"{top.name('en')}: {child.name('en')}"
 
+    @functools.cache
     def parent(code: str) -> str:
         category = taxonomy.get(code)
         if category is None:

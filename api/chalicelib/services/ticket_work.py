@@ -687,7 +687,7 @@ def parse_if_match(header: str | None) -> int | None:
     if header is None:
         return None
     text = header.strip().removeprefix("W/").strip('"')
-    if not text.isdigit() or len(text) > 9:
+    if not (text.isascii() and text.isdigit()) or len(text) > 9:
         raise ValidationError(
             "If-Match must carry the ticket's version number.", {"If-Match": "invalid"}
         )

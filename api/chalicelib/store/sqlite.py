@@ -261,7 +261,7 @@ class SqliteStore:
         self._local = threading.local()
         self._migrated = False
         self._migrate_lock = threading.Lock()
-        self._conns: list[sqlite3.Connection] = []
+        self._conns: list[tuple[threading.Thread, sqlite3.Connection]] = []
         self._conns_lock = threading.Lock()
         self._counter_lock = threading.Lock()
         self.items_read = 0
@@ -295,7 +295,16 @@ class SqliteStore:
                 raise StoreUnavailableError(f"cannot open the database: {e}") from e
             self._local.conn = conn
             with self._conns_lock:
-                self._conns.append(conn)
+                # chalice local serves each connection on a new thread: close the connections
+                # of threads that have ended, or file descriptors pile up.
+                live = []
+                for owner, other in self._conns:
+                    if owner.is_alive():
+                        live.append((owner, other))
+                    else:
+                        other.close()
+                live.append((threading.current_thread(), conn))
+                self._conns = live
         if not self._migrated:
             self.migrate()
         return conn
@@ -355,7 +364,7 @@ class SqliteStore:
         """Close every connection this store opened (call when no request is running)."""
         with self._conns_lock:
             conns, self._conns = self._conns, []
-        for conn in conns:
+        for _, conn in conns:
             conn.close()
         self._local = threading.local()
 
