@@ -6,7 +6,9 @@ approved for the board (the board's size is set by supervisors' approvals, not b
 publishes each into a folder and compares:
 
 - items read (the store's ``items_read``): at most 2x;
-- wall time of a publish (median of 5, the two stores taking turns): at most 2x;
+- time of a publish (median of 7, the two stores taking turns): at most 2x. The limit applies
+  to CPU time (``time.process_time``), which other work on a shared machine does not inflate;
+  wall time is printed beside it;
 - peak memory of a publish on the large store (tracemalloc): under 256 MB.
 
 History is bulk-loaded through the store (``import_tickets``, 2,000 tickets per transaction, with
@@ -49,7 +51,7 @@ from chalicelib.store.sqlite import SqliteStore
 
 BOARD = 200
 BATCH = 2000
-ROUNDS = 5
+ROUNDS = 7
 HISTORY_DAYS = 730
 ITEMS_RATIO, TIME_RATIO, MEMORY_MB = 2.0, 2.0, 256
 NOW = datetime.now(UTC).replace(microsecond=0)
@@ -177,12 +179,14 @@ def load(
 
 def publish(
     store: SqliteStore, service_args: dict[str, object], out: Path
-) -> tuple[float, int, int]:
+) -> tuple[float, float, int, int]:
+    """One publish: (CPU seconds, wall seconds, items read, board items)."""
     service = PublishService(store, FixedClock(), sink=DirectorySink(out), **service_args)  # type: ignore[arg-type]
     before = store.items_read
-    started = time.perf_counter()
+    cpu, wall = time.process_time(), time.perf_counter()
     report = service.run()
-    return time.perf_counter() - started, store.items_read - before, report.board_items
+    cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
+    return cpu, wall, store.items_read - before, report.board_items
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -215,15 +219,19 @@ def main(argv: list[str] | None = None) -> int:
             print(f"loaded {count:,} resolved tickets in {seconds:.1f}s")
             stores[label] = store
             # A first publish warms the template cache and the file's pages; it counts the reads.
-            _, items, board = publish(store, service_args, root / f"site-{label}-warm")
+            _, _, items, board = publish(store, service_args, root / f"site-{label}-warm")
             results[label] = {"count": count, "items": items, "board": board}
         # Interleaved, so a machine busy with something else slows both sides alike.
-        times: dict[str, list[float]] = {"small": [], "large": []}
+        cpu: dict[str, list[float]] = {"small": [], "large": []}
+        wall: dict[str, list[float]] = {"small": [], "large": []}
         for i in range(ROUNDS):
             for label, store in stores.items():
-                times[label].append(publish(store, service_args, root / f"site-{label}-{i}")[0])
+                run = publish(store, service_args, root / f"site-{label}-{i}")
+                cpu[label].append(run[0])
+                wall[label].append(run[1])
         for label in stores:
-            results[label]["time"] = statistics.median(times[label])
+            results[label]["time"] = statistics.median(cpu[label])
+            results[label]["wall"] = statistics.median(wall[label])
         tracemalloc.start()
         publish(stores["large"], service_args, root / "site-traced")
         _, peak = tracemalloc.get_traced_memory()
@@ -235,15 +243,17 @@ def main(argv: list[str] | None = None) -> int:
     small, large = results["small"], results["large"]
     items_ratio = large["items"] / max(1, small["items"])
     time_ratio = large["time"] / small["time"]
+    wall_ratio = large["wall"] / small["wall"]
     rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     for r in (small, large):
         print(
-            f"{r['count']:>7,} tickets: publish {r['time'] * 1000:7.0f} ms, "
-            f"{r['items']:>5} items read, {r['board']} board items"
+            f"{r['count']:>7,} tickets: publish {r['time'] * 1000:5.0f} ms CPU "
+            f"({r['wall'] * 1000:5.0f} ms wall), {r['items']:>5} items read, "
+            f"{r['board']:.0f} board items"
         )
     print(
         f"items read ratio {items_ratio:.2f} (limit {ITEMS_RATIO}), "
-        f"time ratio {time_ratio:.2f} (limit {TIME_RATIO})"
+        f"time ratio {time_ratio:.2f} CPU (limit {TIME_RATIO}; wall {wall_ratio:.2f})"
     )
     print(
         f"peak memory of a publish with {large['count']:,} tickets: {large['peak_mb']:.1f} MB "

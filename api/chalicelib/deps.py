@@ -14,26 +14,29 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from chalicelib.config import Settings
-from chalicelib.crypto.port import ContactCipher, Keyring
-from chalicelib.domain.categories import Taxonomy, load_taxonomy
-from chalicelib.domain.departments import Directory, load_directory
-from chalicelib.domain.sla import Policy, load_policy_file
-from chalicelib.domain.sla_state import Timers
-from chalicelib.domain.triage import Rules, load_rules
-from chalicelib.notify.port import Notifier
-from chalicelib.services.lookup import LookupService
-from chalicelib.services.ports import Clock, RandomSource, SystemClock, SystemRandom
-from chalicelib.services.publication import PublicationService
-from chalicelib.services.staff_access import StaffAccessService
-from chalicelib.services.submission import SubmissionService
-from chalicelib.services.submitter import SubmitterService
-from chalicelib.services.sweep import SweepService
-from chalicelib.services.ticket_work import TicketWorkService
-from chalicelib.store.port import TicketStore
 
+# Everything else is imported by the getter that needs it, on first use: importing every use
+# case (and the domain modules behind them) here was about half of ``import app``, paid by each
+# Lambda cold start, although a request needs one use case and a schedule one or two.
 if TYPE_CHECKING:
+    from chalicelib.crypto.port import ContactCipher, Keyring
+    from chalicelib.domain.categories import Taxonomy
+    from chalicelib.domain.departments import Directory
+    from chalicelib.domain.sla import Policy
+    from chalicelib.domain.sla_state import Timers
+    from chalicelib.domain.triage import Rules
+    from chalicelib.notify.port import Notifier
     from chalicelib.publish.sinks import Sink
+    from chalicelib.services.lookup import LookupService
+    from chalicelib.services.ports import Clock, RandomSource
+    from chalicelib.services.publication import PublicationService
     from chalicelib.services.publishing import PublishService
+    from chalicelib.services.staff_access import StaffAccessService
+    from chalicelib.services.submission import SubmissionService
+    from chalicelib.services.submitter import SubmitterService
+    from chalicelib.services.sweep import SweepService
+    from chalicelib.services.ticket_work import TicketWorkService
+    from chalicelib.store.port import TicketStore
 
 T = TypeVar("T")
 _cache: dict[str, Any] = {}
@@ -68,11 +71,21 @@ def settings() -> Settings:
 
 
 def clock() -> Clock:
-    return _cached("clock", SystemClock)
+    def build() -> Clock:
+        from chalicelib.services.ports import SystemClock
+
+        return SystemClock()
+
+    return _cached("clock", build)
 
 
 def random() -> RandomSource:
-    return _cached("random", SystemRandom)
+    def build() -> RandomSource:
+        from chalicelib.services.ports import SystemRandom
+
+        return SystemRandom()
+
+    return _cached("random", build)
 
 
 def _load_json(path: Any) -> Any:
@@ -81,15 +94,30 @@ def _load_json(path: Any) -> Any:
 
 
 def taxonomy() -> Taxonomy:
-    return _cached("taxonomy", lambda: load_taxonomy(_load_json(settings().categories_file)))
+    def build() -> Taxonomy:
+        from chalicelib.domain.categories import load_taxonomy
+
+        return load_taxonomy(_load_json(settings().categories_file))
+
+    return _cached("taxonomy", build)
 
 
 def rules() -> Rules:
-    return _cached("rules", lambda: load_rules(_load_json(settings().rules_file), taxonomy()))
+    def build() -> Rules:
+        from chalicelib.domain.triage import load_rules
+
+        return load_rules(_load_json(settings().rules_file), taxonomy())
+
+    return _cached("rules", build)
 
 
 def policy() -> Policy:
-    return _cached("policy", lambda: load_policy_file(settings().policy_file))
+    def build() -> Policy:
+        from chalicelib.domain.sla import load_policy_file
+
+        return load_policy_file(settings().policy_file)
+
+    return _cached("policy", build)
 
 
 def _build_adapter() -> TicketStore:
@@ -159,6 +187,8 @@ def keyring() -> Keyring:
 
 def directory() -> Directory:
     def build() -> Directory:
+        from chalicelib.domain.departments import load_directory
+
         required = {c.department for c in taxonomy().by_code.values()}
         required |= {r.department for r in rules().routes}
         return load_directory(_load_json(settings().departments_file), required)
@@ -167,14 +197,16 @@ def directory() -> Directory:
 
 
 def timers() -> Timers:
-    s = settings()
-    return _cached(
-        "timers",
-        lambda: Timers(
+    def build() -> Timers:
+        from chalicelib.domain.sla_state import Timers
+
+        s = settings()
+        return Timers(
             autoclose_after=timedelta(days=s.autoclose_days),
             contact_retention=timedelta(days=s.contact_retention_days),
-        ),
-    )
+        )
+
+    return _cached("timers", build)
 
 
 def _build_notifier() -> Notifier:
@@ -193,13 +225,19 @@ def notifier() -> Notifier:
 
 
 def staff_access_service() -> StaffAccessService:
-    return _cached("staff_access", lambda: StaffAccessService(store(), clock(), random()))
+    def build() -> StaffAccessService:
+        from chalicelib.services.staff_access import StaffAccessService
+
+        return StaffAccessService(store(), clock(), random())
+
+    return _cached("staff_access", build)
 
 
 def ticket_work_service() -> TicketWorkService:
-    return _cached(
-        "ticket_work",
-        lambda: TicketWorkService(
+    def build() -> TicketWorkService:
+        from chalicelib.services.ticket_work import TicketWorkService
+
+        return TicketWorkService(
             store=store(),
             cipher=cipher(),
             keyring=keyring(),
@@ -211,28 +249,35 @@ def ticket_work_service() -> TicketWorkService:
             departments=directory().ids,
             notifier=notifier(),
             site_origin=settings().site_origin,
-        ),
-    )
+        )
+
+    return _cached("ticket_work", build)
 
 
 def submitter_service() -> SubmitterService:
-    return _cached(
-        "submitter",
-        lambda: SubmitterService(store(), lookup_service(), clock(), policy(), timers()),
-    )
+    def build() -> SubmitterService:
+        from chalicelib.services.submitter import SubmitterService
+
+        return SubmitterService(store(), lookup_service(), clock(), policy(), timers())
+
+    return _cached("submitter", build)
 
 
 def sweep_service() -> SweepService:
-    return _cached(
-        "sweep",
-        lambda: SweepService(
+    def build() -> SweepService:
+        from chalicelib.services.sweep import SweepService
+
+        return SweepService(
             store(), clock(), policy(), timers(), notifier(), directory(), cipher=cipher()
-        ),
-    )
+        )
+
+    return _cached("sweep", build)
 
 
 def submission_service() -> SubmissionService:
     def build() -> SubmissionService:
+        from chalicelib.services.submission import SubmissionService
+
         s = settings()
         return SubmissionService(
             store=store(),
@@ -252,12 +297,14 @@ def submission_service() -> SubmissionService:
 
 
 def publication_service() -> PublicationService:
-    return _cached(
-        "publication_service",
-        lambda: PublicationService(
+    def build() -> PublicationService:
+        from chalicelib.services.publication import PublicationService
+
+        return PublicationService(
             store(), cipher(), clock(), policy(), timers(), settings().number_prefix, random()
-        ),
-    )
+        )
+
+    return _cached("publication_service", build)
 
 
 def site_sink() -> Sink:
@@ -295,4 +342,9 @@ def publish_service() -> PublishService:
 
 
 def lookup_service() -> LookupService:
-    return _cached("lookup_service", lambda: LookupService(store(), settings().number_prefix))
+    def build() -> LookupService:
+        from chalicelib.services.lookup import LookupService
+
+        return LookupService(store(), settings().number_prefix)
+
+    return _cached("lookup_service", build)

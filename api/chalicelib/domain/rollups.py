@@ -73,7 +73,7 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
-from typing import Any
+from typing import Any, NamedTuple
 from zoneinfo import ZoneInfo
 
 from chalicelib.domain.sla_state import sla_of
@@ -105,9 +105,9 @@ SATISFIED_FROM = 4  # ratings of 4 or 5 count as satisfied
 REJECT_KINDS = ("spam", "out_of_scope")
 
 
-@dataclass(frozen=True, order=True)
-class RollupKey:
-    """One cell: a day (``yyyy-mm-dd``, or ``TOTAL``), a dimension and its value."""
+class RollupKey(NamedTuple):
+    """One cell: a day (``yyyy-mm-dd``, or ``TOTAL``), a dimension and its value. (A named
+    tuple: the publisher makes one per stored cell and day, and tuples are cheap.)"""
 
     day: str
     dimension: str
@@ -146,8 +146,7 @@ class CellDelta:
 RollupDelta = Mapping[RollupKey, CellDelta]
 
 
-@dataclass(frozen=True)
-class RollupRow:
+class RollupRow(NamedTuple):
     """A stored cell as an adapter returns it for reading: counters, and each metric's durations
     in seconds (in no particular order). One key may come back as several rows (DynamoDB spreads
     a busy cell over shards; each sample lives on one shard), which :func:`merge_rows` sums."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from chalice.app import Blueprint, Response
 
@@ -14,7 +14,11 @@ from chalicelib import deps
 from chalicelib.domain.staff import Permission, StaffMember
 from chalicelib.errors import ValidationError
 from chalicelib.http import cors_config, handles_errors, header, json_body, json_response, query
-from chalicelib.services.ticket_work import QueueRequest, parse_if_match
+
+# services.ticket_work (and the domain behind it) is imported by the views that use it, not here:
+# at import it was about half of ``import app``, paid by every cold start, public requests too.
+if TYPE_CHECKING:
+    from chalicelib.services.ticket_work import QueueRequest
 
 bp = Blueprint(__name__)
 CORS = cors_config()
@@ -45,6 +49,8 @@ def staff_route(
 
 
 def _queue_request() -> QueueRequest:
+    from chalicelib.services.ticket_work import QueueRequest
+
     request = bp.current_request
     statuses = query(request, "status")
     due_before_text = query(request, "due_before")
@@ -147,6 +153,8 @@ def get_ticket(staff: StaffMember, number: str) -> Response:
 
 @staff_route("/v1/staff/tickets/{number}", "PATCH")
 def triage(staff: StaffMember, number: str) -> Response:
+    from chalicelib.services.ticket_work import parse_if_match
+
     request = bp.current_request
     version = parse_if_match(header(request, "If-Match"))
     body = json_body(request)
@@ -155,6 +163,8 @@ def triage(staff: StaffMember, number: str) -> Response:
 
 @staff_route("/v1/staff/tickets/{number}/transitions", "POST")
 def transition(staff: StaffMember, number: str) -> Response:
+    from chalicelib.services.ticket_work import parse_if_match
+
     request = bp.current_request
     version = parse_if_match(header(request, "If-Match"))
     body = json_body(request)
@@ -171,6 +181,8 @@ def reply(staff: StaffMember, number: str) -> Response:
 def publication(staff: StaffMember, number: str) -> Response:
     """Preview (any staff of the department), approve or withdraw (a supervisor: checked by
     the use case against the ticket's department, which only it knows)."""
+    from chalicelib.services.ticket_work import parse_if_match
+
     request = bp.current_request
     version = parse_if_match(header(request, "If-Match"))
     body = json_body(request)

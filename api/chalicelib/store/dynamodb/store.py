@@ -81,8 +81,6 @@ _TRANSIENT_REASONS: Final = frozenset(
 _CONFLICT_ATTEMPTS: Final = 4
 _CONFLICT_BACKOFF_SECONDS: Final = 0.02
 _MAX_TRANSACTION_ITEMS: Final = 100
-_BATCH_WRITE_ITEMS: Final = 25
-_BATCH_WRITE_ATTEMPTS: Final = 8
 # Attributes of a rollup item that are not counters or samples.
 _ROLLUP_FIELDS: Final = frozenset(
     {keys.PK, keys.SK, "entity", "day", "dimension", "value", *keys.INDEX_KEY_ATTRIBUTES}
@@ -480,25 +478,18 @@ class DynamoTicketStore:
     def import_tickets(
         self, views: Sequence[TicketView], rollups: Mapping[RollupKey, CellDelta]
     ) -> None:
-        """BatchWriteItem for tickets and events (25 at a time, unprocessed items retried), then
-        one UpdateItem per rollup item. Not atomic: meant for loading history."""
+        """Tickets and events in transactions of up to 100 puts (the API's role allows item
+        writes, not BatchWriteItem), then one UpdateItem per rollup item. Not atomic as a whole:
+        meant for loading history; running it again rewrites the same items."""
         puts = [_ticket_item(v.ticket) for v in views]
         puts += [_event_item(e) for v in views for e in v.events]
-        for start in range(0, len(puts), _BATCH_WRITE_ITEMS):
-            pending: list[Any] = [
-                {"PutRequest": {"Item": _to_item(item)}}
-                for item in puts[start : start + _BATCH_WRITE_ITEMS]
-            ]
-            for attempt in range(_BATCH_WRITE_ATTEMPTS):
-                with self._driver_errors("BatchWriteItem"):
-                    self._count(requests=1)
-                    answer = self.client.batch_write_item(RequestItems={self.table_name: pending})
-                pending = list(answer.get("UnprocessedItems", {}).get(self.table_name, []))
-                if not pending:
-                    break
-                time.sleep(_CONFLICT_BACKOFF_SECONDS * (attempt + 1))
-            if pending:
-                raise StoreUnavailableError("DynamoDB kept leaving batch writes unprocessed")
+        for start in range(0, len(puts), _MAX_TRANSACTION_ITEMS):
+            self._transact(
+                [
+                    {"Put": {"TableName": self.table_name, "Item": _to_item(item)}}
+                    for item in puts[start : start + _MAX_TRANSACTION_ITEMS]
+                ]
+            )
         parts: list[tuple[str, Mapping[RollupKey, CellDelta]]] = []
         for key, cell in rollups.items():
             # Counters of a bulk load have no single ticket: spread them by cell.
