@@ -91,11 +91,14 @@ def test_apply_drops_cells_that_become_empty() -> None:
 
 def test_merge_rows_sums_shards() -> None:
     key = RollupKey("2026-03-01", "all", "all")
+    two = rollups.counter_list({"received": 2})
+    three = rollups.counter_list({"received": 3, "resolved": 0})
     rows = [
-        rollups.RollupRow(key, {"received": 2}, {"response_seconds": [7, 1]}),
-        rollups.RollupRow(key, {"received": 3, "resolved": 0}, {"response_seconds": [2]}),
-        rollups.RollupRow(RollupKey("2026-03-02", "all", "all"), {"resolved": 0}, {}),
+        rollups.RollupRow(key, two, {"response_seconds": [7, 1]}),
+        rollups.RollupRow(key, three, {"response_seconds": [2]}),
+        rollups.RollupRow(RollupKey("2026-03-02", "all", "all"), [0, 0], {}),
     ]
+    assert three == [3]  # trailing zeros are dropped
     merged = rollups.merge_rows(rows)
     assert merged == {key: rollups.Tally({"received": 5}, {"response_seconds": [1, 2, 7]})}
 

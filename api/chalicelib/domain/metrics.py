@@ -32,11 +32,20 @@ import bisect
 import itertools
 import statistics
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from chalicelib.domain.rollups import ALL, TOTAL_DAY, Cell, RollupKey, RollupRow
+from chalicelib.domain.rollups import (
+    ALL,
+    COUNTERS,
+    TOTAL_DAY,
+    Cell,
+    RollupKey,
+    RollupRow,
+    counter_dict,
+    counter_list,
+)
 
 
 @dataclass(frozen=True)
@@ -105,7 +114,11 @@ class Durations:
     def of(cls, seconds: list[int]) -> Durations:
         if not seconds:
             return cls(0, None, None)
-        return cls(len(seconds), float(statistics.median(seconds)), statistics.fmean(seconds))
+        ordered = sorted(seconds)
+        n = len(ordered)
+        middle = n // 2
+        median = ordered[middle] if n % 2 else (ordered[middle - 1] + ordered[middle]) / 2
+        return cls(n, float(median), sum(ordered) / n)
 
 
 @dataclass(frozen=True)
@@ -172,12 +185,22 @@ class DayPoint:
 
 
 _Key = tuple[str, str]
+_POSITION = {name: i for i, name in enumerate(COUNTERS)}
+
+
+def _add(a: Sequence[int], b: Sequence[int]) -> list[int]:
+    """Two counter lists added position by position (the shorter one ends in zeros)."""
+    if len(a) < len(b):
+        a, b = b, a
+    return [x + (b[i] if i < len(b) else 0) for i, x in enumerate(a)]
 
 
 def rows_of(cells: Mapping[RollupKey, Cell]) -> list[RollupRow]:
     """Cells (e.g. from ``rollups.rebuild``) as the rows a store returns."""
     return [
-        RollupRow(key, cell.counts, {m: list(s.values()) for m, s in cell.samples.items()})
+        RollupRow(
+            key, counter_list(cell.counts), {m: list(s.values()) for m, s in cell.samples.items()}
+        )
         for key, cell in cells.items()
     ]
 
@@ -201,8 +224,9 @@ class RollupView:
     ) -> None:
         self.today = today
         group = group or {}
-        self._days: dict[_Key, dict[date, dict[str, int]]] = defaultdict(dict)
-        self._samples: dict[_Key, dict[date, dict[str, list[int]]]] = defaultdict(dict)
+        # Counters per day as lists in COUNTERS order (as most stores return them).
+        self._days: dict[_Key, dict[date, Sequence[int]]] = defaultdict(dict)
+        self._samples: dict[_Key, dict[date, list[Mapping[str, Sequence[int]]]]] = defaultdict(dict)
         days: dict[str, date] = {}
         for row in rows:
             key = row.key
@@ -217,15 +241,12 @@ class RollupView:
             k = (key.dimension, mapping(key.value) if mapping else key.value)
             bucket = self._days[k]
             counts = bucket.get(day)
-            if counts is None:  # the usual case: one row per cell and day
-                bucket[day] = dict(row.counts)
-            else:  # another shard of the same cell
-                for name, n in row.counts.items():
-                    counts[name] = counts.get(name, 0) + n
-            if row.samples:
-                lists = self._samples[k].setdefault(day, {})
-                for metric, seconds in row.samples.items():
-                    lists.setdefault(metric, []).extend(seconds)
+            if counts is None:  # the usual case: one row per cell and day (never changed later)
+                bucket[day] = row.counts
+            else:  # another shard, or another child category, of the same cell
+                bucket[day] = _add(counts, row.counts)
+            if row.samples:  # kept as read (shards and child categories side by side)
+                self._samples[k].setdefault(day, []).append(row.samples)
         self._totals: dict[_Key, dict[str, int]] = defaultdict(dict)
         for row in totals:
             if row.key.day != TOTAL_DAY:
@@ -233,29 +254,27 @@ class RollupView:
             mapping = group.get(row.key.dimension)
             value = mapping(row.key.value) if mapping else row.key.value
             total = self._totals[(row.key.dimension, value)]
-            for name, n in row.counts.items():
+            for name, n in counter_dict(row.counts).items():
                 total[name] = total.get(name, 0) + n
-        self._series: dict[_Key, tuple[list[date], dict[str, list[int]]]] = {}
+        self._series: dict[_Key, tuple[list[date], list[list[int]]]] = {}
 
     def values(self, dimension: str) -> set[str]:
         """Every value of ``dimension`` with data (days or totals)."""
         return {v for d, v in (*self._days, *self._totals) if d == dimension}
 
-    def _prefix(self, key: _Key) -> tuple[list[date], dict[str, list[int]]]:
-        """The days with data in order, and per counter its running sums
-        (``sums[name][i]`` is the total over ``days[:i]``), so any period's total is one
+    def _prefix(self, key: _Key) -> tuple[list[date], list[list[int]]]:
+        """The days with data in order, and per counter (in ``COUNTERS`` order) its running
+        sums (``sums[c][i]`` is the total over ``days[:i]``), so any period's total is one
         subtraction."""
         cached = self._series.get(key)
         if cached is not None:
             return cached
         by_day = self._days.get(key, {})
         days = sorted(by_day)
-        names: set[str] = set()
-        for counts in by_day.values():
-            names.update(counts)
-        sums = {
-            name: [0, *itertools.accumulate(by_day[d].get(name, 0) for d in days)] for name in names
-        }
+        width = len(COUNTERS)
+        rows = [[*by_day[d], *([0] * (width - len(by_day[d])))] for d in days]
+        columns = zip(*rows, strict=True) if rows else iter([()] * width)
+        sums = [[0, *itertools.accumulate(column)] for column in columns]
         self._series[key] = (days, sums)
         return days, sums
 
@@ -263,7 +282,7 @@ class RollupView:
         """Each counter's total over the days from ``first`` to ``last``, and those days."""
         days, sums = self._prefix(key)
         lo, hi = bisect.bisect_left(days, first), bisect.bisect_right(days, last)
-        return {name: s[hi] - s[lo] for name, s in sums.items()}, days[lo:hi]
+        return {name: s[hi] - s[lo] for name, s in zip(COUNTERS, sums, strict=True)}, days[lo:hi]
 
     def _state_at_end_of(
         self, key: _Key, day: date, total: str, names: tuple[str, ...], signs: tuple[int, ...]
@@ -271,8 +290,13 @@ class RollupView:
         """A state (open, overdue) at the end of ``day``: its total now minus what changed on
         the days after ``day``."""
         now = self._totals.get(key, {}).get(total, 0)
-        later, _ = self._between(key, day + timedelta(days=1), date.max)
-        return now - sum(s * later.get(n, 0) for n, s in zip(names, signs, strict=True))
+        days, sums = self._prefix(key)
+        after = bisect.bisect_right(days, day)
+        changed = 0
+        for name, sign in zip(names, signs, strict=True):
+            running = sums[_POSITION[name]]
+            changed += sign * (running[-1] - running[after])
+        return now - changed
 
     def open_at_end_of(self, key: _Key, day: date) -> int:
         return self._state_at_end_of(key, day, "open", ("open_delta",), (1,))
@@ -291,8 +315,7 @@ class RollupView:
         resolution: list[int] = []
         samples = self._samples.get(key, {})
         for day in days:
-            lists = samples.get(day)
-            if lists:
+            for lists in samples.get(day, ()):
                 response.extend(lists.get("response_seconds", ()))
                 resolution.extend(lists.get("resolution_seconds", ()))
         return Metrics(
@@ -323,7 +346,7 @@ class RollupView:
         days = self._days.get(key, {})
         out = []
         for day in period.days():
-            counts = days.get(day, {})
+            counts = counter_dict(days.get(day, []))
             out.append(
                 DayPoint(
                     day,

@@ -100,6 +100,9 @@ FLOW_COUNTERS = (
 )
 DAY_COUNTERS = COHORT_COUNTERS + FLOW_COUNTERS
 TOTAL_COUNTERS = ("open", "response_overdue", "resolution_overdue")
+# Every counter, in a fixed order (a store may keep counters as a list in this order; new
+# counters are only ever appended).
+COUNTERS = DAY_COUNTERS + TOTAL_COUNTERS
 SAMPLES = ("response_seconds", "resolution_seconds")
 SATISFIED_FROM = 4  # ratings of 4 or 5 count as satisfied
 REJECT_KINDS = ("spam", "out_of_scope")
@@ -147,13 +150,27 @@ RollupDelta = Mapping[RollupKey, CellDelta]
 
 
 class RollupRow(NamedTuple):
-    """A stored cell as an adapter returns it for reading: counters, and each metric's durations
-    in seconds (in no particular order). One key may come back as several rows (DynamoDB spreads
-    a busy cell over shards; each sample lives on one shard), which :func:`merge_rows` sums."""
+    """A stored cell as an adapter returns it for reading: its counters as a list in
+    ``COUNTERS`` order (a shorter list ends in zeros), and each metric's durations in seconds
+    (in no particular order). One key may come back as several rows (DynamoDB spreads a busy
+    cell over shards; each sample lives on one shard), which :func:`merge_rows` sums."""
 
     key: RollupKey
-    counts: Mapping[str, int]
+    counts: Sequence[int]
     samples: Mapping[str, Sequence[int]]
+
+
+def counter_list(counts: Mapping[str, int]) -> list[int]:
+    """Counters by name as a list in ``COUNTERS`` order, trailing zeros dropped."""
+    values = [counts.get(name, 0) for name in COUNTERS]
+    while values and not values[-1]:
+        values.pop()
+    return values
+
+
+def counter_dict(values: Sequence[int]) -> dict[str, int]:
+    """The non-zero counters of a ``COUNTERS``-ordered list, by name."""
+    return {name: int(n) for name, n in zip(COUNTERS, values, strict=False) if n}
 
 
 @dataclass
@@ -468,8 +485,8 @@ def merge_rows(rows: Iterable[RollupRow]) -> dict[RollupKey, Tally]:
     tallies: dict[RollupKey, Tally] = {}
     for row in rows:
         tally = tallies.setdefault(row.key, Tally())
-        for name, n in row.counts.items():
-            tally.counts[name] = tally.counts.get(name, 0) + int(n)
+        for name, n in counter_dict(row.counts).items():
+            tally.counts[name] = tally.counts.get(name, 0) + n
         for metric, seconds in row.samples.items():
             tally.samples.setdefault(metric, []).extend(seconds)
     return _tidy(tallies)

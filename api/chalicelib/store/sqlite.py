@@ -15,8 +15,11 @@ Example::
 
 from __future__ import annotations
 
+import array
+import base64
 import json
 import sqlite3
+import sys
 import threading
 from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
@@ -27,7 +30,15 @@ from typing import Any
 
 from chalicelib.domain import rollups as rollup_cells
 from chalicelib.domain.publication import board_position
-from chalicelib.domain.rollups import TOTAL_DAY, CellDelta, RollupKey, RollupRow
+from chalicelib.domain.rollups import (
+    SAMPLES,
+    TOTAL_DAY,
+    CellDelta,
+    RollupKey,
+    RollupRow,
+    counter_dict,
+    counter_list,
+)
 from chalicelib.domain.staff import CannedResponse, StaffMember, TokenRecord
 from chalicelib.domain.tickets import Event, Ticket
 from chalicelib.errors import (
@@ -181,21 +192,27 @@ def _apply_rollups(conn: sqlite3.Connection, change: Mapping[RollupKey, CellDelt
         sql = f"SELECT day, doc, ids FROM rollups WHERE day IN ({marks})"  # noqa: S608 - marks
         stored.update({day: (doc, ids) for day, doc, ids in conn.execute(sql, chunk)})
     for day in days:
-        cells = _day_cells(day, *stored.get(day, ("{}", "{}")))
+        cells = _day_cells(day, *stored.get(day, (_EMPTY_DOC, "{}")))
         rollup_cells.apply(cells, by_day[day])
         if not cells:
             conn.execute("DELETE FROM rollups WHERE day = ?", (day,))
             continue
-        doc: dict[str, Any] = {}
+        names: list[str] = []
+        packed = array.array("i")
         ids: dict[str, Any] = {}
         for key, held in cells.items():
             name = _cell_name(key)
-            doc[name] = {
-                "counts": held.counts,
-                "seconds": {m: list(items.values()) for m, items in held.samples.items()},
-            }
+            names.append(name)
+            counts = counter_list(held.counts)
+            packed.append(len(counts))
+            packed.extend(counts)
+            for metric in SAMPLES:
+                seconds = held.samples.get(metric, {})
+                packed.append(len(seconds))
+                packed.extend(seconds.values())
             if held.samples:
                 ids[name] = {m: list(items) for m, items in held.samples.items()}
+        doc = {"cells": names, "data": _encode(packed)}
         conn.execute(
             "INSERT INTO rollups (day, doc, ids) VALUES (?, ?, ?) "
             "ON CONFLICT (day) DO UPDATE SET doc = excluded.doc, ids = excluded.ids",
@@ -203,32 +220,65 @@ def _apply_rollups(conn: sqlite3.Connection, change: Mapping[RollupKey, CellDelt
         )
 
 
+# A day's document: {"cells": ["<dimension>#<value>", ...], "data": <base64>}, where data holds
+# 32-bit little-endian integers, for each cell in turn: the number of counters, the counters in
+# COUNTERS order, then for each metric of SAMPLES the number of durations and the durations in
+# seconds. The identities of the durations, in the same order, are in the ``ids`` column, which
+# only changes read. The publisher reads a year of these every hour: one decode per day instead
+# of parsing tens of thousands of JSON numbers.
+_EMPTY_DOC = '{"cells":[],"data":""}'
+
+
+def _encode(values: array.array[int]) -> str:
+    if sys.byteorder != "little":
+        values.byteswap()
+    return base64.b64encode(values.tobytes()).decode("ascii")
+
+
+def _decode(text: str) -> array.array[int]:
+    values = array.array("i")
+    values.frombytes(base64.b64decode(text))
+    if sys.byteorder != "little":
+        values.byteswap()
+    return values
+
+
+def _walk(day: str, doc_text: str) -> Iterator[tuple[str, RollupKey, Any, dict[str, Any]]]:
+    """Each cell of a day's document: its name, key, counters and durations (array slices)."""
+    doc = json.loads(doc_text)
+    data = _decode(doc["data"])
+    position = 0
+    for name in doc["cells"]:
+        dimension, value = name.split("#", 1)
+        width = data[position]
+        counts = data[position + 1 : position + 1 + width]
+        position += 1 + width
+        samples = {}
+        for metric in SAMPLES:
+            length = data[position]
+            if length:
+                samples[metric] = data[position + 1 : position + 1 + length]
+            position += 1 + length
+        yield name, RollupKey(day, dimension, value), counts, samples
+
+
 def _day_cells(day: str, doc_text: str, ids_text: str) -> dict[RollupKey, rollup_cells.Cell]:
     """A day's cells with their samples' identities (for changing them)."""
     ids = json.loads(ids_text)
     cells = {}
-    for name, raw in json.loads(doc_text).items():
-        dimension, value = name.split("#", 1)
+    for name, key, counts, samples in _walk(day, doc_text):
         names = ids.get(name, {})
-        samples = {
+        held = {
             metric: dict(zip(names.get(metric, []), seconds, strict=True))
-            for metric, seconds in raw.get("seconds", {}).items()
+            for metric, seconds in samples.items()
         }
-        cells[RollupKey(day, dimension, value)] = rollup_cells.Cell(dict(raw["counts"]), samples)
+        cells[key] = rollup_cells.Cell(counter_dict(counts), held)
     return cells
 
 
 def _rollup_rows(day: str, doc_text: str) -> list[RollupRow]:
-    """The cells of one day's document, as read by the publisher:
-    ``{"<dimension>#<value>": {"counts": {name: n}, "seconds": {metric: [seconds...]}}}``.
-    """
-    rows = []
-    for name, raw in json.loads(doc_text).items():
-        dimension, value = name.split("#", 1)
-        rows.append(
-            RollupRow(RollupKey(day, dimension, value), raw["counts"], raw.get("seconds", {}))
-        )
-    return rows
+    """The cells of one day's document, as the publisher reads them."""
+    return [RollupRow(key, counts, samples) for _, key, counts, samples in _walk(day, doc_text)]
 
 
 def _check_changes(changes: Sequence[TicketChange]) -> None:

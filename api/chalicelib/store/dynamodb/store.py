@@ -23,6 +23,7 @@ from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
 from chalicelib.domain import rollups as rollup_cells
 from chalicelib.domain.rollups import (
+    COUNTERS,
     SAMPLES,
     TOTAL_DAY,
     CellDelta,
@@ -747,15 +748,11 @@ def _elements(samples: Mapping[str, int]) -> list[str]:
 
 
 def _rollup_row(item: Mapping[str, Any]) -> RollupRow:
-    counts: dict[str, int] = {}
     samples: dict[str, list[int]] = {}
-    for name, value in item.items():
-        if name in _ROLLUP_FIELDS:
-            continue
-        if name in SAMPLES:  # "<seconds>|<identity>": the reader needs the seconds only
-            samples[name] = [int(str(element).partition("|")[0]) for element in value]
-        elif isinstance(value, int):
-            counts[name] = value
+    for name in SAMPLES:  # "<seconds>|<identity>": the reader needs the seconds only
+        if name in item:
+            samples[name] = [int(str(element).partition("|")[0]) for element in item[name]]
+    counts = [int(item.get(name, 0)) for name in COUNTERS]
     return RollupRow(
         RollupKey(str(item["day"]), str(item["dimension"]), str(item["value"])), counts, samples
     )
