@@ -16,7 +16,7 @@ API_PORT ?= 8000
 SITE_PORT ?= 8001
 RUN_ARGS ?=
 
-.PHONY: run test setup chromium lint typecheck unit contract functional fuzz infra integration e2e bench clean
+.PHONY: run demo bench-publish test setup chromium lint typecheck unit contract functional fuzz infra integration e2e bench clean
 
 run: $(STAMP)
 	$(BIN)/clearloop run --store $(STORE) --api-port $(API_PORT) --site-port $(SITE_PORT) $(RUN_ARGS)
@@ -75,6 +75,14 @@ e2e: $(STAMP) chromium
 # Performance figures against their floors (issue #10): prints one table and rewrites the
 # generated part of site/docs/performance.md. Not part of `make test` (a few minutes, and its
 # figures are for reading, not for gating every change).
+# Loads demo tickets into the local store (make demo run: then start the portal).
+DEMO_ARGS ?=
+demo: $(STAMP)
+	$(BIN)/clearloop demo $(DEMO_ARGS)
+
+bench-publish: $(STAMP)
+	$(BIN)/python scripts/bench_publish.py
+
 bench: $(STAMP) chromium
 	$(BIN)/python scripts/bench.py
 

@@ -1,8 +1,8 @@
 """Ticket numbers and private keys.
 
 A ticket number is ``<PREFIX>-XXXXX-XXXXC``: nine random Crockford base32 symbols (45 bits) and a
-check symbol computed with the Luhn mod 32 algorithm, which catches every single-symbol typo and
-every swap of two adjacent symbols. Input is accepted in any case, with or without dashes, spaces
+check symbol (a weighted sum over GF(32), see ``check_symbol``), which catches every
+single-symbol typo and every swap of two adjacent symbols. Input is accepted in any case, with or without dashes, spaces
 or the prefix, and with Crockford's look-alikes (``I``/``L`` for ``1``, ``O`` for ``0``).
 
 >>> n = format_number(bytes(6), "FB")
@@ -43,15 +43,43 @@ def _encode(data: bytes, symbols: int) -> str:
     return "".join(reversed(out))
 
 
+def _gf32_mul(a: int, b: int) -> int:
+    """Multiplication in GF(2^5) with the primitive polynomial x^5 + x^2 + 1."""
+    product = 0
+    while b:
+        if b & 1:
+            product ^= a
+        b >>= 1
+        a <<= 1
+        if a & 0b100000:
+            a ^= 0b100101
+    return product
+
+
+def _weights(count: int) -> list[int]:
+    # Powers of a primitive element: distinct and non-zero for up to 31 positions.
+    weights, w = [], 1
+    for _ in range(count):
+        w = _gf32_mul(w, 2)
+        weights.append(w)
+    return weights
+
+
+_WEIGHTS = _weights(RANDOM_SYMBOLS)
+
+
 def check_symbol(payload: str) -> str:
-    """Luhn mod 32 check symbol for ``payload`` (already canonical symbols)."""
+    """Check symbol for ``payload`` (canonical symbols): a weighted sum over GF(32).
+
+    With distinct non-zero weights, changing one symbol changes the sum by w·d (never zero), and
+    swapping two neighbours changes it by (w_i + w_j)·(a + b) (never zero when a != b): every
+    single-symbol typo and every adjacent swap is caught, which Luhn mod 32 does not guarantee
+    (it misses swapping 0 and Z).
+    """
     total = 0
-    factor = 2
-    for ch in reversed(payload):
-        addend = factor * _VALUE[ch]
-        factor = 1 if factor == 2 else 2
-        total += addend // 32 + addend % 32
-    return ALPHABET[(32 - total % 32) % 32]
+    for weight, ch in zip(_WEIGHTS, payload, strict=True):
+        total ^= _gf32_mul(weight, _VALUE[ch])
+    return ALPHABET[total]
 
 
 def format_number(random_bytes: bytes, prefix: str) -> str:
