@@ -2,8 +2,9 @@
 
 A ticket number is ``<PREFIX>-XXXXX-XXXXC``: nine random Crockford base32 symbols (45 bits) and a
 check symbol (a weighted sum over GF(32), see ``check_symbol``), which catches every
-single-symbol typo and every swap of two adjacent symbols. Input is accepted in any case, with or without dashes, spaces
-or the prefix, and with Crockford's look-alikes (``I``/``L`` for ``1``, ``O`` for ``0``).
+single-symbol typo and every swap of two adjacent symbols. Input is accepted in any case, with
+or without dashes, spaces or the prefix, and with Crockford's look-alikes (``I``/``L`` for
+``1``, ``O`` for ``0``).
 
 >>> n = format_number(bytes(6), "FB")
 >>> n

@@ -65,10 +65,12 @@ def status_view(ticket: Ticket, events: list[Event] | None) -> dict[str, Any]:
     }
     if ticket.status == "merged" and ticket.merged_into:
         view["merged_into"] = ticket.merged_into
-    if ticket.status in ("resolved", "closed") and ticket.resolution:
-        view["resolution"] = ticket.resolution
-    if ticket.status == "rejected" and ticket.reason:
-        view["reason"] = ticket.reason
     if events is not None:
+        # Texts written for the submitter need the key: a number alone shows only the status
+        # (the board publishes resolutions only after redaction and approval).
+        if ticket.status in ("resolved", "closed") and ticket.resolution:
+            view["resolution"] = ticket.resolution
+        if ticket.status == "rejected" and ticket.reason:
+            view["reason"] = ticket.reason
         view["timeline"] = [public_event(e) for e in events if e.public]
     return view
