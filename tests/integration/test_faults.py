@@ -129,15 +129,6 @@ def test_moto_stopped_mid_run_is_503_then_nothing_is_lost(tmp_path: Path) -> Non
         assert_survived(report, stack)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="KNOWN BUG: SqliteStore keeps one connection per thread for ever (``_conns``), and "
-    "chalice local serves each TCP connection on a new thread, so every client connection "
-    "leaks two file descriptors (the database and its WAL) until the process runs out "
-    "(ulimit -n; 1024 on many machines) and every request is a 503. Measured on the local "
-    "stack: +600 descriptors after 300 one-shot requests. Fix in store/sqlite.py: a small "
-    "shared pool (or close the connection when its thread ends).",
-)
 def test_short_lived_threads_do_not_leak_database_connections(tmp_path: Path) -> None:
     import threading
 
