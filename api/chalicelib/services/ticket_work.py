@@ -33,7 +33,7 @@ from chalicelib.domain.sla_state import (
 )
 from chalicelib.domain.staff import CannedResponse, Permission, StaffMember, render_canned
 from chalicelib.domain.text import clean_text
-from chalicelib.domain.tickets import OPEN_STATUSES, PRIORITIES, STATUSES, TYPES, Ticket
+from chalicelib.domain.tickets import OPEN_STATUSES, PRIORITIES, STATUSES, TYPES, Event, Ticket
 from chalicelib.errors import (
     ConflictError,
     NotFoundError,
@@ -214,21 +214,17 @@ class TicketWorkService:
         if t.contact_ciphertext is None:
             return {"number": t.number, "contact": None, "consent_to_contact": False}
         now = self._clock.now()
-        change = Change(t, now, actor=f"staff:{staff.id}", actor_label=staff.public_label)
-        change.event("contact_viewed", public=False, text=f"Contact details read by {staff.id}.")
         # Audit entries do not bump the version (reading must not make others' edits stale); a
         # random high sequence number keeps their keys unique beside versioned events.
-        event = change.events[0]
-        audit = type(event)(
-            number=event.number,
+        audit = Event(
+            number=t.number,
             seq=900_000 + secrets.randbelow(99_999),
-            at=event.at,
-            kind=event.kind,
+            at=now,
+            kind="contact_viewed",
             public=False,
-            actor=event.actor,
-            actor_label=event.actor_label,
-            text=event.text,
-            data={},
+            actor=f"staff:{staff.id}",
+            actor_label=staff.public_label,
+            text=f"Contact details read by {staff.id}.",
         )
         self._store.append_events(t.number, [audit])
         try:
