@@ -27,6 +27,18 @@ def open_feedback_form(page: Page, site_url: str) -> float:
     return time.monotonic()
 
 
+def wait_until_wired(page: Page, widget: str) -> None:
+    """Wait until a widget's module has attached its handlers (``onEachPage`` in api.js marks
+    the element): typing into a form before that would submit it natively, not through JS."""
+    expect(page.locator(f'[data-clearloop="{widget}"][data-clearloop-wired]')).to_have_count(1)
+
+
+def open_track(page: Page, site_url: str) -> None:
+    """Open the track page and wait until its form is wired."""
+    page.goto(site_url + "/track/")
+    wait_until_wired(page, "track")
+
+
 def wait_past_fill_time(ready_at: float) -> None:
     """The one deliberate wait: a submission sooner than the minimum fill time is discarded."""
     remaining = MIN_FILL_SECONDS + 0.1 - (time.monotonic() - ready_at)

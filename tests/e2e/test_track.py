@@ -8,7 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from chalicelib.domain.numbers import ALPHABET, format_number
-from tests.e2e.helpers import Watch
+from tests.e2e.helpers import Watch, open_track
 from tests.support.stack import Stack, http_request
 
 pytestmark = pytest.mark.e2e
@@ -42,7 +42,7 @@ def mistyped(number: str) -> str:
 
 def test_mistyped_number_shows_the_invalid_number_message(page: Page, stack: Stack, watch: Watch):
     watch.allow_failed_loads()  # the API's 400 is the point
-    page.goto(stack.site_url + "/track/")
+    open_track(page, stack.site_url)
     page.get_by_label("Ticket number").fill(mistyped(format_number(os.urandom(6), "FB")))
     page.get_by_label("Ticket number").press("Enter")
     expect(page.get_by_role("alert")).to_contain_text("That is not a valid ticket number")
@@ -60,7 +60,7 @@ def test_unknown_number_shows_not_found(page: Page, stack: Stack, watch: Watch):
 def test_number_alone_shows_the_status_without_the_history(
     page: Page, stack: Stack, watch: Watch, ticket: dict[str, str]
 ):
-    page.goto(stack.site_url + "/track/")
+    open_track(page, stack.site_url)
     page.get_by_label("Ticket number").fill(ticket["number"].lower())
     page.get_by_role("button", name="Look up ticket").click()
     result = page.locator("#tr-result")
@@ -99,14 +99,14 @@ def test_wrong_key_then_right_key_from_the_fragment(
 def test_unreachable_api_is_explained(page: Page, stack: Stack, watch: Watch):
     watch.allow_failed_loads()  # the aborted request is the point
     page.route(stack.api_url + "/v1/tickets/**", lambda route: route.abort())
-    page.goto(stack.site_url + "/track/")
+    open_track(page, stack.site_url)
     page.get_by_label("Ticket number").fill(format_number(os.urandom(6), "FB"))
     page.get_by_role("button", name="Look up ticket").click()
     expect(page.get_by_role("alert")).to_contain_text("cannot be reached")
 
 
 def test_empty_number_is_explained(page: Page, stack: Stack, watch: Watch):
-    page.goto(stack.site_url + "/track/")
+    open_track(page, stack.site_url)
     page.get_by_role("button", name="Look up ticket").click()
     expect(page.locator("#tr-number-error")).to_have_text("Enter your ticket number.")
     expect(page.get_by_label("Ticket number")).to_be_focused()

@@ -136,7 +136,9 @@ export function onEachPage(selector, init) {
     for (const element of document.querySelectorAll(selector)) {
       if (element.dataset.clearloopReady) continue;
       element.dataset.clearloopReady = "true";
-      init(element);
+      // data-clearloop-wired tells tests (and styles) that the widget's handlers are attached.
+      const wired = () => { element.dataset.clearloopWired = "true"; };
+      Promise.resolve(init(element)).then(wired, wired);
     }
   };
   if (window.document$?.subscribe) window.document$.subscribe(run);
