@@ -17,7 +17,8 @@ Uses boto3 only (no AWS CLI, no SAM CLI). The steps:
 
 Example::
 
-    $ scripts/deploy --stage prod --region eu-west-1 --alarm-email ops@example.org
+    $ scripts/deploy --stage prod --region eu-west-1 --alarm-email ops@example.org \
+        --ses-sender feedback@example.org
 """
 
 from __future__ import annotations
@@ -311,6 +312,18 @@ def _text(value: int | None) -> str | None:
     return None if value is None else str(value)
 
 
+def stack_parameter_values(args: argparse.Namespace) -> dict[str, str | None]:
+    """The template's parameters from the options (``None``: keep the stack's value)."""
+    return {
+        "AlarmEmail": args.alarm_email,
+        "SesSender": args.ses_sender,
+        "ApiRateLimit": _text(args.api_rate_limit),
+        "ApiBurstLimit": _text(args.api_burst_limit),
+        "PriceClass": args.price_class,
+        "RestoredTableName": args.restored_table,
+    }
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="scripts/deploy", description=(__doc__ or "").split("\n\n")[0]
@@ -321,6 +334,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--profile", help="AWS profile (default: the usual credential chain)")
     # Stack parameters: omitted ones keep their current value (first deploy: the default).
     parser.add_argument("--alarm-email", help="subscribe this address to the alarms")
+    parser.add_argument(
+        "--ses-sender",
+        help="From address of notification e-mails, verified in SES in the region "
+        "('' for none: no e-mail is sent)",
+    )
     parser.add_argument("--api-rate-limit", type=int, help="requests/s (default 1000)")
     parser.add_argument("--api-burst-limit", type=int, help="burst requests (default 2000)")
     parser.add_argument(
@@ -351,13 +369,7 @@ def main(argv: list[str] | None = None) -> int:
         bucket = artifacts_bucket_name(account, region)
         print(f"Deploying {stack} ({args.stage}) to account {account}, {region}")
         ensure_artifacts_bucket(s3, bucket, region)
-        parameters = {
-            "AlarmEmail": args.alarm_email,
-            "ApiRateLimit": _text(args.api_rate_limit),
-            "ApiBurstLimit": _text(args.api_burst_limit),
-            "PriceClass": args.price_class,
-            "RestoredTableName": args.restored_table,
-        }
+        parameters = stack_parameter_values(args)
         tags = {"app": "clearloop", "stage": args.stage}
         origin = stack_status(cfn, stack)[1].get("SiteOrigin", PENDING_SITE_ORIGIN)
         # Two passes at most: the first deploy learns the site's origin from CloudFront.

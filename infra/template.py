@@ -30,6 +30,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from chalicelib.http import SECURITY_HEADERS
+from chalicelib.observe.port import NAMESPACE, SLA_BREACHES
 from chalicelib.runner import security_headers
 from chalicelib.store.dynamodb.schema import TABLE_DEFINITION, TTL_ATTRIBUTE
 
@@ -51,6 +52,8 @@ SITE_INDEX_FUNCTION: Final = "SiteDirectoryIndex"
 SITE_DISTRIBUTION: Final = "SiteDistribution"
 ALARM_TOPIC: Final = "AlarmTopic"
 USE_RESTORED_TABLE: Final = "UseRestoredTable"  # condition
+HAS_SES_SENDER: Final = "HasSesSender"  # condition
+SES_SENDER: Final = "SesSender"  # parameter: the From address of notification e-mails
 
 # chalice writes `iam_role_arn` into every function; the build sets this value (with
 # `manage_iam_role: false`) and finish_template replaces it with the stack's own role, failing
@@ -60,8 +63,9 @@ ROLE_PLACEHOLDER: Final = "arn:aws:iam::000000000000:role/replaced-by-infra-temp
 PENDING_SITE_ORIGIN: Final = "https://pending.invalid"
 
 API_STAGE: Final = "api"  # chalice's API Gateway stage name
-METRIC_NAMESPACE: Final = "Clearloop"
-SLA_BREACH_METRIC: Final = "SlaBreaches"
+# The sweep publishes these through chalicelib.observe (one definition for code and alarms).
+METRIC_NAMESPACE: Final = NAMESPACE
+SLA_BREACH_METRIC: Final = SLA_BREACHES
 # The SLA sweep is the scheduled function named `sla_sweep` in app.py (SPEC section 4); its
 # errors alarm is the "sweep failures" alarm.
 SWEEP_HANDLER: Final = "app.sla_sweep"
@@ -85,6 +89,13 @@ TABLE_ACTIONS: Final = (
     "dynamodb:Query",
     "dynamodb:UpdateItem",
 )
+# What the publisher does with the site bucket (chalicelib/publish/sinks.py, S3Sink): objects
+# are read, written and deleted under the bucket's own ARN, and the bucket is listed (ListObjectsV2
+# needs s3:ListBucket on the bucket itself). tests/infra checks these against the sink's calls.
+SITE_OBJECT_ACTIONS: Final = ("s3:DeleteObject", "s3:GetObject", "s3:PutObject")
+SITE_BUCKET_ACTIONS: Final = ("s3:ListBucket",)
+# The notifier's one call (chalicelib/notify/ses.py, SendEmail of the classic SES API).
+SES_ACTIONS: Final = ("ses:SendEmail",)
 # What the account (and so CloudFormation and the operators' IAM policies) may do with a key:
 # manage it, never use it. Listed one by one: a key policy with kms:* would let any principal
 # with an IAM grant decrypt contact details.
@@ -294,6 +305,21 @@ def _keys() -> Json:
     }
 
 
+def ses_identity_arns() -> list[Json]:
+    """The SES identities the sender address may be verified as: the address itself and its
+    domain (SES authorizes a send against whichever identity verifies the From address).
+
+    The domain is the second part of ``"<SesSender>@x"`` split at ``@``, an index that exists
+    even for an empty parameter: the statement is then left out by its condition, but
+    CloudFormation may still resolve the functions of the Fn::If branch it does not take."""
+    identity = "arn:${AWS::Partition}:ses:${AWS::Region}:${AWS::AccountId}:identity/"
+    domain = {"Fn::Select": [1, {"Fn::Split": ["@", sub(f"${{{SES_SENDER}}}@x")]}]}
+    return [
+        sub(f"{identity}${{{SES_SENDER}}}"),
+        {"Fn::Sub": [identity + "${Domain}", {"Domain": domain}]},
+    ]
+
+
 def _role() -> Json:
     table_arn = _active_table_arn()
     index_arns = [_active_table_arn(f"/index/{name}") for name in _index_names()]
@@ -318,6 +344,34 @@ def _role() -> Json:
             "Action": ["cloudwatch:PutMetricData"],
             "Resource": "*",
             "Condition": {"StringEquals": {"cloudwatch:namespace": METRIC_NAMESPACE}},
+        },
+        {
+            # The publisher writes the transparency page, the board and the open data into
+            # the site bucket, and deletes the pages that should no longer exist.
+            "Sid": "PublishedPages",
+            "Effect": "Allow",
+            "Action": list(SITE_OBJECT_ACTIONS),
+            "Resource": [sub(f"${{{SITE_BUCKET}.Arn}}/*")],
+        },
+        {
+            "Sid": "ListPublishedPages",
+            "Effect": "Allow",
+            "Action": list(SITE_BUCKET_ACTIONS),
+            "Resource": [get_att(SITE_BUCKET, "Arn")],
+        },
+        {
+            # Notifications, from the configured address only; none without one.
+            "Fn::If": [
+                HAS_SES_SENDER,
+                {
+                    "Sid": "SendNotificationsAsTheSender",
+                    "Effect": "Allow",
+                    "Action": list(SES_ACTIONS),
+                    "Resource": ses_identity_arns(),
+                    "Condition": {"StringEquals": {"ses:FromAddress": ref(SES_SENDER)}},
+                },
+                ref("AWS::NoValue"),
+            ]
         },
     ]
     return {
@@ -708,6 +762,13 @@ def merge_template(stage: str, site_origin: str) -> Json:
                 "AllowedValues": ["PriceClass_100", "PriceClass_200", "PriceClass_All"],
                 "Description": "CloudFront edge locations (100: North America and Europe)",
             },
+            SES_SENDER: {
+                "Type": "String",
+                "Default": "",
+                "AllowedPattern": "([^@\\s]+@[A-Za-z0-9.-]+)?",
+                "Description": "From address of notification e-mails, verified in SES in this "
+                "region as an address or a domain (empty: no e-mail is sent)",
+            },
             "RestoredTableName": {
                 "Type": "String",
                 "Default": "",
@@ -718,6 +779,7 @@ def merge_template(stage: str, site_origin: str) -> Json:
         },
         "Conditions": {
             "HasAlarmEmail": {"Fn::Not": [{"Fn::Equals": [ref("AlarmEmail"), ""]}]},
+            HAS_SES_SENDER: {"Fn::Not": [{"Fn::Equals": [ref(SES_SENDER), ""]}]},
             USE_RESTORED_TABLE: {"Fn::Not": [{"Fn::Equals": [ref("RestoredTableName"), ""]}]},
         },
         "Resources": resources,
@@ -799,6 +861,8 @@ def finish_template(template: Json, *, stage: str, site_origin: str, runtime: st
                 "CLEARLOOP_MAC_KEY_ID": get_att(MAC_KEY, "Arn"),
                 "CLEARLOOP_SITE_ORIGIN": site_origin,
                 "CLEARLOOP_SITE_BUCKET": ref(SITE_BUCKET),
+                # Empty when no sender is configured: each message then fails, logged.
+                "CLEARLOOP_SES_SENDER": ref(SES_SENDER),
                 # The package is read-only on Lambda; /tmp is the one writable folder.
                 "CLEARLOOP_DATA_DIR": LAMBDA_DATA_DIR,
             }

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from chalicelib.domain.sla_state import Timers
     from chalicelib.domain.triage import Rules
     from chalicelib.notify.port import Notifier
+    from chalicelib.observe.port import Metrics
     from chalicelib.publish.sinks import Sink
     from chalicelib.services.lookup import LookupService
     from chalicelib.services.ports import Clock, RandomSource
@@ -268,7 +269,14 @@ def sweep_service() -> SweepService:
         from chalicelib.services.sweep import SweepService
 
         return SweepService(
-            store(), clock(), policy(), timers(), notifier(), directory(), cipher=cipher()
+            store(),
+            clock(),
+            policy(),
+            timers(),
+            notifier(),
+            directory(),
+            cipher=cipher(),
+            metrics=metrics(),
         )
 
     return _cached("sweep", build)
@@ -348,3 +356,20 @@ def lookup_service() -> LookupService:
         return LookupService(store(), settings().number_prefix)
 
     return _cached("lookup_service", build)
+
+
+def metrics() -> Metrics:
+    """Where counts for alarms go: CloudWatch on the AWS stages (client built on the first
+    count), ``<data dir>/metrics.jsonl`` on the local stage."""
+
+    def build() -> Metrics:
+        s = settings()
+        if s.stage == "local":
+            from chalicelib.observe.local import FileMetrics
+
+            return FileMetrics(s.data_dir / "metrics.jsonl", s.stage)
+        from chalicelib.observe.cloudwatch import CloudWatchMetrics, make_cloudwatch_client
+
+        return CloudWatchMetrics(s.stage, lambda: make_cloudwatch_client(s.region))
+
+    return _cached("metrics", build)

@@ -13,9 +13,18 @@ seen by the 5-minute SLA run) stay at the head of the due list. Each further rea
 many more tickets, so they never hide the work behind them; the price is that the 5-minute run
 reads them again until the daily run has handled them.
 
+Each run that does the SLA job reports how many deadlines it found newly breached (0
+included) as the metric ``SlaBreaches`` through the injected ``metrics`` adapter (CloudWatch on
+AWS, where the SLA-breach alarm watches it). The count is sent after every ticket is saved; if
+it cannot be sent the run raises (``MetricsError``), so the failure shows in the sweep-failures
+alarm rather than as a silent gap in the breach alarm, and the next run (which is safe to
+repeat) reports again.
+
 Example::
 
-    report = SweepService(store, clock, policy, timers, notifier, directory).run()
+    report = SweepService(
+        store, clock, policy, timers, notifier, directory, metrics=metrics
+    ).run()
     print(report.breached, report.closed, report.purged)
 """
 
@@ -23,6 +32,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from chalicelib.crypto.port import ContactCipher
 from chalicelib.domain.departments import Directory
@@ -32,6 +42,7 @@ from chalicelib.domain.tickets import Ticket
 from chalicelib.errors import NotFoundError, StaleVersionError
 from chalicelib.notify.messages import DEFAULT_LANGUAGE, notify_submitter, sla_alert_message
 from chalicelib.notify.port import Notifier
+from chalicelib.observe.port import SLA_BREACHES, Metrics, NoMetrics
 from chalicelib.services.changes import Change
 from chalicelib.services.ports import Clock
 from chalicelib.services.views import public_time
@@ -76,10 +87,12 @@ class SweepService:
         cipher: ContactCipher | None = None,
         language: str = DEFAULT_LANGUAGE,
         batch: int = BATCH,
+        metrics: Metrics | None = None,
     ) -> None:
         """``cipher``, when given, lets an auto-close tell a consenting submitter (it reads the
         e-mail address); ``language`` is the one department messages are written in; ``batch``
-        is how many due tickets one read asks for."""
+        is how many due tickets one read asks for; ``metrics`` receives the SLA-breach count of
+        each run that does the SLA job (none recorded when not given)."""
         if batch < 1:
             raise ValueError("batch must be at least 1")
         self._store = store
@@ -91,6 +104,7 @@ class SweepService:
         self._cipher = cipher
         self._language = language
         self._batch = batch
+        self._metrics: Metrics = metrics if metrics is not None else NoMetrics()
 
     def run(self, jobs: frozenset[str] = ALL_JOBS) -> SweepReport:
         """Handle every ticket due now for ``jobs``; safe to run twice or concurrently.
@@ -102,6 +116,13 @@ class SweepService:
             raise ValueError(f"unknown sweep jobs: {sorted(unknown)}")
         now = self._clock.now()
         report = SweepReport()
+        self._sweep(jobs, now, report)
+        if "sla" in jobs:
+            # Every SLA run reports, 0 included: the metric also shows that sweeps happen.
+            self._metrics.count(SLA_BREACHES, report.breached, now)
+        return report
+
+    def _sweep(self, jobs: frozenset[str], now: datetime, report: SweepReport) -> None:
         seen: set[str] = set()
         limit = self._batch
         while True:
@@ -115,7 +136,7 @@ class SweepService:
                 else:
                     report.deferred += 1
             if len(due) < limit or not fresh or len(seen) >= MAX_TICKETS:
-                return report  # everything due was read (or this run has done its share)
+                return  # everything due was read (or this run has done its share)
             # Tickets seen may still head the list (deferred, lost races, an index that lags):
             # ask for as many more, so the next read reaches past them.
             limit = self._batch + len(seen)
