@@ -21,9 +21,11 @@ from moto import mock_aws
 from infra.deploy import (
     LONG_CACHE,
     SHORT_CACHE,
+    _parser,
     artifacts_bucket_name,
     content_type,
     ensure_artifacts_bucket,
+    stack_parameter_values,
     stack_parameters,
     stack_status,
     upload_artifacts,
@@ -252,3 +254,14 @@ def test_parameters_not_given_keep_the_stacks_values(session: Any) -> None:
         {"ParameterKey": "AlarmEmail", "UsePreviousValue": True},
         {"ParameterKey": "ApiRateLimit", "ParameterValue": "50"},
     ]
+
+
+def test_every_template_parameter_has_a_deploy_option(template: dict[str, Any]) -> None:
+    args = _parser().parse_args(
+        ["--ses-sender", "feedback@example.org", "--alarm-email", "ops@example.org"]
+    )
+    values = stack_parameter_values(args)
+    assert set(values) == set(template["Parameters"])
+    assert values["SesSender"] == "feedback@example.org"
+    assert values["AlarmEmail"] == "ops@example.org"
+    assert values["ApiRateLimit"] is None  # not given: the stack keeps its value
