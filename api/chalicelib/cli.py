@@ -9,6 +9,7 @@ Example::
     $ clearloop run                         # the whole portal locally (see runner.py)
     $ clearloop run --store dynamodb        # same, on the DynamoDB adapter against moto's server
     $ CLEARLOOP_DATA_DIR=/srv/clearloop clearloop init-store
+    $ clearloop backup /backups/clearloop-2026-11-25.db   # SQLite: safe while running
 
     exit_code = main(["init-store", "--data-dir", "/tmp/clearloop"])
 """
@@ -429,6 +430,88 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- backup and restore (SQLite) --------------------------------------------------------------
+
+_BACKUP_EPILOG = """\
+The SQLite store only (on AWS the table has point-in-time recovery: see the operations guide).
+Safe while `clearloop run` is serving the data folder: the copy is the database as of one
+instant. Exit status: 0 done, 1 refused or failed (the message says why), 2 bad settings.
+"""
+_RESTORE_EPILOG = """\
+Stop `clearloop run` first (restore refuses while it serves the data folder). The replaced
+database is kept as <database>.before-restore; an older backup is migrated to this version.
+Exit status: 0 done, 1 refused (nothing was changed) or failed, 2 bad settings.
+"""
+
+
+def _backup_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", type=Path, help="the backup file to write (replaced if it exists)")
+    parser.add_argument(
+        "--data-dir", type=Path, default=None, help="override CLEARLOOP_DATA_DIR (default .local)"
+    )
+
+
+def _restore_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("file", type=Path, help="a backup made by `clearloop backup`")
+    parser.add_argument(
+        "--data-dir", type=Path, default=None, help="override CLEARLOOP_DATA_DIR (default .local)"
+    )
+
+
+def _sqlite_settings(args: argparse.Namespace, command: str) -> Settings:
+    base = dict(os.environ)
+    if args.data_dir is not None:
+        base["CLEARLOOP_DATA_DIR"] = str(args.data_dir)
+    settings = Settings.from_env(operator_env(base))
+    if settings.store != "sqlite":
+        raise SettingsError(
+            f"{command} is for the SQLite store; the DynamoDB table is backed up by "
+            "point-in-time recovery (operations guide, 'Back up and restore')"
+        )
+    return settings
+
+
+def cmd_backup(args: argparse.Namespace) -> int:
+    """Write a consistent, verified copy of the SQLite database to FILE."""
+    from chalicelib.store.sqlite_backup import BackupError, backup
+
+    settings = _sqlite_settings(args, "backup")
+    try:
+        info = backup(settings.sqlite_path, args.file)
+    except BackupError as e:
+        print(f"clearloop backup: {e}", file=sys.stderr)
+        return 1
+    print(
+        f"backed up {settings.sqlite_path} to {info.path}: {info.tickets} tickets, "
+        f"schema version {info.schema_version}, {info.size} bytes (integrity check ok)"
+    )
+    return 0
+
+
+def cmd_restore(args: argparse.Namespace) -> int:
+    """Replace the SQLite database with a backup, keeping the old one beside it."""
+    from chalicelib.store.sqlite_backup import BackupError, restore
+
+    settings = _sqlite_settings(args, "restore")
+    try:
+        done = restore(
+            args.file, settings.sqlite_path, running_file=settings.data_dir / runner.STACK_FILE
+        )
+    except BackupError as e:
+        print(f"clearloop restore: {e}", file=sys.stderr)
+        return 1
+    source = done.restored_from
+    migrated = (
+        f", migrated from schema version {source.schema_version} to {done.schema_version}"
+        if source.schema_version != done.schema_version
+        else ""
+    )
+    print(f"restored {done.database} from {source.path}: {source.tickets} tickets{migrated}")
+    if done.before_restore is not None:
+        print(f"the previous database is kept as {done.before_restore}")
+    return 0
+
+
 # --- the table ---------------------------------------------------------------------------------
 
 COMMANDS: list[Command] = [
@@ -492,6 +575,26 @@ COMMANDS: list[Command] = [
         "CLEARLOOP_STAGE is local.",
         add_arguments=_demo_arguments,
         handle=cmd_demo,
+    ),
+    Command(
+        name="backup",
+        help="write a consistent, verified copy of the SQLite database (safe while running)",
+        description="Copy the SQLite database with SQLite's backup API (a consistent copy "
+        "while the portal runs), check it (integrity check, schema version) and write it to "
+        "FILE atomically, readable by its owner only.",
+        add_arguments=_backup_arguments,
+        handle=cmd_backup,
+        epilog=_BACKUP_EPILOG,
+    ),
+    Command(
+        name="restore",
+        help="replace the SQLite database with a backup (portal stopped)",
+        description="Check FILE (an intact Clearloop database of this or an older version), "
+        "migrate a copy of it to this version and put it in place of the SQLite database, "
+        "keeping the replaced one as <database>.before-restore.",
+        add_arguments=_restore_arguments,
+        handle=cmd_restore,
+        epilog=_RESTORE_EPILOG,
     ),
 ]
 
