@@ -353,6 +353,24 @@ def test_zip_has_no_compiled_files_for_another_python(built: BuildResult) -> Non
     assert not any(n.startswith(("bin/", "vendor/")) for n in names)
 
 
+def test_packages_without_abi3_wheels_come_built_for_the_runtime(built: BuildResult) -> None:
+    """cffi, markupsafe and Pillow publish one wheel per CPython version: the build fetches the
+    runtime's (not this interpreter's) for any such package, with no per-package setting."""
+    version = built.runtime.removeprefix("python").replace(".", "")
+    with zipfile.ZipFile(built.zip_path) as archive:
+        infos = archive.infolist()
+    names = {i.filename for i in infos}
+    for module in (
+        "_cffi_backend",
+        "markupsafe/_speedups",
+        "PIL/_imaging",
+    ):
+        assert f"{module}.cpython-{version}-x86_64-linux-gnu.so" in names, module
+    assert any(n.startswith("pillow.libs/") for n in names)  # its bundled C libraries
+    # Lambda's limit for a function's unzipped code (the zip is uploaded through S3).
+    assert sum(i.file_size for i in infos) < 250 * 1024 * 1024
+
+
 @pytest.mark.parametrize(
     ("name", "problem"),
     [

@@ -27,8 +27,14 @@ os.environ.update(
     CLEARLOOP_DATA_DIR=sys.argv[2],
     AWS_DEFAULT_REGION="eu-west-1",
 )
+import io
 import app, boto3, cryptography, markupsafe
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # abi3 Rust + cffi backend
+from PIL import Image  # a cp313 extension with its own bundled C libraries
+
+picture = io.BytesIO()
+Image.new("RGB", (4, 4), (200, 30, 30)).save(picture, "PNG")
+assert Image.open(io.BytesIO(picture.getvalue())).getpixel((1, 1)) == (200, 30, 30)
 from chalicelib.crypto.kms import KmsEnvelopeCipher, make_kms_client
 
 key = AESGCM.generate_key(bit_length=256)
@@ -49,6 +55,7 @@ response = app.app(event, None)
 print(json.dumps({
     "python": "%d.%d" % sys.version_info[:2],
     "cryptography": cryptography.__file__,
+    "pillow": Image.__file__,
     "status": response["statusCode"],
     "categories": len(json.loads(response["body"])["categories"]),
 }))
@@ -95,5 +102,6 @@ def test_zip_serves_a_request_on_the_runtime_python(built: BuildResult, tmp_path
     result = json.loads(done.stdout.strip().splitlines()[-1])
     assert result["python"] == version
     assert result["cryptography"].startswith(str(code))
+    assert result["pillow"].startswith(str(code))
     assert result["status"] == 200
     assert result["categories"] > 0
