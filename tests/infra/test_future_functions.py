@@ -1,8 +1,8 @@
 """A schedule added to app.py flows into the deployment with no change to infra/.
 
-app.py has no ``@app.schedule`` yet, so this packages a small chalice app that has the SPEC's
-four jobs (section 4) through the same merge and finishing steps as the real build, without
-the vendored dependencies (a few seconds, no network).
+This packages a small chalice app with other jobs and schedules than app.py's (a cron
+expression, a job split in two) through the same merge and finishing steps as the real build,
+without the vendored dependencies (a few seconds, no network).
 """
 
 from __future__ import annotations

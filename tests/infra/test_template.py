@@ -182,12 +182,20 @@ def test_functions_use_the_templates_role_and_no_sam_generated_policies(
         assert "Policies" not in props, name
 
 
+# SPEC section 4: the sweep every 5 minutes, the publisher hourly, housekeeping daily.
+SPEC_SCHEDULES = {
+    "app.sla_sweep": "rate(5 minutes)",
+    "app.publish": "rate(1 hour)",
+    "app.daily_housekeeping": "rate(1 day)",
+}
+
+
 def test_every_schedule_in_app_is_deployed_with_its_rate(template: dict[str, Any]) -> None:
-    # Vacuous until app.py grows @app.schedule functions; then it checks each one.
     deployed = template_schedules(template)
     expected = app_schedules()
+    assert expected == SPEC_SCHEDULES
     for handler, expression in expected.items():
-        assert expression in deployed.get(handler, set()), (handler, expression, deployed)
+        assert deployed.get(handler) == {expression}, (handler, expression, deployed)
     assert set(deployed) == set(expected)
 
 
@@ -214,10 +222,13 @@ def test_alarms_watch_errors_throttles_breaches_and_the_sweep(
     (breaches,) = alarms_on(resources, METRIC_NAMESPACE, SLA_BREACH_METRIC)
     assert breaches["Dimensions"] == [{"Name": "Stage", "Value": STAGE}]
     assert breaches["Threshold"] == 1
-    sweep = [
+    (sweep,) = [
         n for n, f in functions_of(template).items() if f["Properties"]["Handler"] == SWEEP_HANDLER
     ]
-    assert ("SweepFailuresAlarm" in resources) == bool(sweep)
+    failures = resources["SweepFailuresAlarm"]["Properties"]
+    assert failures["Namespace"] == "AWS/Lambda"
+    assert failures["MetricName"] == "Errors"
+    assert failures["Dimensions"] == [{"Name": "FunctionName", "Value": {"Ref": sweep}}]
     for alarm in of_type(resources, "AWS::CloudWatch::Alarm").values():
         assert alarm["Properties"]["AlarmActions"] == [{"Ref": ALARM_TOPIC}]
 
