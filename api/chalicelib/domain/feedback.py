@@ -41,6 +41,8 @@ CONTACT_FIELDS = frozenset({"name", "email", "phone", "consent_to_contact"})
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s.]+(?:\.[^@\s.]+)+$")
 _PHONE_ALLOWED = re.compile(r"^\+?[0-9 ()\-.]+$")
+# Dash look-alikes typed in phone numbers (NFKC already folds the full-width hyphen "－").
+_DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc", "-"))
 
 
 @dataclass(frozen=True)
@@ -145,8 +147,11 @@ def normalise_email(value: str) -> str | None:
 
 
 def normalise_phone(value: str) -> str | None:
-    """Digits (and a leading +) when the text is a plausible phone number, else None."""
-    value = fold_width(value).strip()
+    """Digits (and a leading +) when the text is a plausible phone number, else None.
+
+    Full-width digits, brackets, plus signs and spaces (``（０１０）１２３４－５６７８``) and dash
+    look-alikes are accepted as their ASCII forms."""
+    value = fold_width(value).translate(_DASHES).strip()
     if not _PHONE_ALLOWED.match(value):
         return None
     digits = re.sub(r"\D", "", value)

@@ -1,7 +1,7 @@
 // "Give feedback" form: categories from the API, validation mirroring the server's limits,
 // accessible errors, bot screening (honeypot + minimum fill time) and the one-time receipt.
 import {
-  SITE_ROOT, categoryName, charCount, format, getCategories, h, language, minFillSeconds,
+  categoryName, foldPhone, pageUrl, charCount, format, getCategories, h, language, minFillSeconds,
   onEachPage, pickMessages, randomId, submitFeedback, timeElement,
 } from "./api.js";
 
@@ -55,6 +55,49 @@ const MESSAGES = {
     track: "Track this ticket",
     trackHint: "The link contains your number and key: bookmark it only on a device you trust.",
     print: "Print receipt",
+  },
+  zh: {
+    loading: "正在加载类别……",
+    choose: "请选择类别",
+    general: "{name}（综合）",
+    noCategories: "无法加载类别：暂时连不上意见反馈服务。请检查网络连接后重试，或稍后再来。",
+    summary: "请检查以下内容",
+    typeRequired: "请选择反馈类型。",
+    categoryRequired: "请选择类别。",
+    subjectRequired: "请填写标题。",
+    descriptionRequired: "请填写具体内容。",
+    tooLong: "{label}不能超过 {max} 个字。",
+    emailInvalid: "请输入格式正确的电子邮箱，例如 name@example.com。",
+    phoneInvalid: "请输入 6 至 20 位数字的电话号码，可使用 +、空格、短横线和括号（全角半角均可）。",
+    remaining: "还可以输入 {n} 个字。",
+    remainingOne: "还可以输入 1 个字。",
+    over: "已超出 {n} 个字。",
+    overOne: "已超出 1 个字。",
+    sending: "正在提交您的反馈……",
+    rejected: "反馈未能受理：{message}",
+    tooMany: "您的网络连接近期提交次数过多。请等几分钟后再提交，已填写的内容仍然保留。",
+    unreachable: "反馈尚未提交：暂时连不上意见反馈服务。请检查网络连接后重新提交，已填写的内容仍然保留。",
+    serverError: "由于我们这边出现问题，反馈尚未提交。请过几分钟再提交，已填写的内容仍然保留。",
+    discarded: "感谢您的反馈。",
+    receiptTitle: "感谢您的反馈，我们已经收到",
+    receiptIntro: "请保存好工单号和查询密钥。凭它们可以查询办理进度、按我们的要求补充信息，" +
+      "并告诉我们您是否满意。",
+    number: "工单号",
+    key: "查询密钥",
+    received: "提交时间",
+    firstResponse: "首次答复截止时间",
+    resolution: "办结截止时间",
+    copyNumber: "复制工单号",
+    copyKey: "复制查询密钥",
+    copiedNumber: "工单号已复制。",
+    copiedKey: "查询密钥已复制。",
+    copyFailed: "无法自动复制。文字已选中，请按 Ctrl+C（或 Cmd+C）复制。",
+    warningTitle: "查询密钥只显示这一次",
+    warning: "我们只保存密钥经加密处理后的形式，任何人（包括我们的工作人员）都无法再次显示或找回密钥。" +
+      "请复制密钥、打印本回执或保存查询链接。同时持有工单号和密钥的人可以查看本工单的办理记录，请妥善保管密钥。",
+    track: "查询本工单",
+    trackHint: "链接中含有工单号和查询密钥，请只在您信任的设备上收藏。",
+    print: "打印回执",
   },
 };
 
@@ -133,7 +176,7 @@ function initFeedbackForm(root) {
     const email = v.email.normalize("NFKC");
     if (email && !EMAIL.test(email)) errors.email = m.emailInvalid;
     else limit("email");
-    const phone = v.phone.normalize("NFKC");
+    const phone = foldPhone(v.phone);
     const digits = phone.replace(/[^0-9]/g, "").length;
     if (phone && (!PHONE.test(phone) || phone.length > PHONE_MAX || digits < 6 || digits > 20)) {
       errors.phone = m.phoneInvalid;
@@ -328,7 +371,7 @@ function initFeedbackForm(root) {
       });
       return h("dd", {}, code, " ", button);
     };
-    const track = new URL("track/", SITE_ROOT);
+    const track = pageUrl("track/");
     track.hash = `number=${encodeURIComponent(ticket.number)}&key=${encodeURIComponent(ticket.key)}`;
     const print = h("button", { type: "button", class: "md-button" }, m.print);
     print.addEventListener("click", () => window.print());
