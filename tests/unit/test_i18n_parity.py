@@ -4,7 +4,8 @@ and the key that one language has and the other lacks.
 Catalogues: the API's messages (``chalicelib/i18n/catalogue.py``), the notification texts
 (``notify/messages.py``), the open-data column titles (``publish/columns.py``), the category
 names (``data/categories.json``) and every site module's ``MESSAGES`` table
-(``site/docs/assets/js/*.js``, read by a small JavaScript object-literal key extractor).
+(``site/docs/assets/js/*.js``) and message module (``assets/js/messages/<language>/*.js``),
+read by a small JavaScript object-literal key extractor.
 """
 
 from __future__ import annotations
@@ -84,10 +85,12 @@ def _unquote(kind: str, text: str) -> str:
 
 
 def js_object_keys(source: str, name: str = "MESSAGES") -> dict[str, Any]:
-    """The key tree of ``const <name> = {...}`` (values are dropped; nested objects kept)."""
-    start = re.search(rf"\bconst\s+{name}\s*=\s*\{{", source)
+    """The key tree of ``const <name> = {...}`` (or of ``export default {...}`` when ``name``
+    is ``default``); values are dropped, nested objects kept."""
+    opening = r"\bexport\s+default\s*\{" if name == "default" else rf"\bconst\s+{name}\s*=\s*\{{"
+    start = re.search(opening, source)
     if start is None:
-        raise ValueError(f"no `const {name} = {{` in the source")
+        raise ValueError(f"no `{name}` object literal in the source")
     # Read tokens only up to the table's closing brace (the rest of a module may hold regular
     # expression literals, which this small tokenizer does not read).
     tokens: list[tuple[str, str]] = []
@@ -151,8 +154,25 @@ JS_FILES = sorted(p for p in JS_DIR.glob("*.js") if "const MESSAGES" in p.read_t
 
 
 def test_the_site_modules_with_messages_are_found() -> None:
-    names = {p.name for p in JS_FILES}
-    assert {"feedback-form.js", "track.js"} <= names
+    assert "track.js" in {p.name for p in JS_FILES}
+
+
+MESSAGE_DIR = JS_DIR / "messages"
+MESSAGE_MODULES = sorted({p.name for lang in LANGUAGES for p in (MESSAGE_DIR / lang).glob("*.js")})
+
+
+def test_the_message_modules_are_found() -> None:
+    assert "feedback-form.js" in MESSAGE_MODULES
+
+
+@pytest.mark.parametrize("name", MESSAGE_MODULES)
+def test_every_message_module_exists_in_both_languages_with_the_same_keys(name: str) -> None:
+    tables = {}
+    for lang in LANGUAGES:
+        path = MESSAGE_DIR / lang / name
+        if path.is_file():
+            tables[lang] = js_object_keys(path.read_text("utf-8"), "default")
+    assert parity_problems(f"site/docs/assets/js/messages/{{en,zh}}/{name}", tables) == []
 
 
 @pytest.mark.parametrize("path", JS_FILES, ids=lambda p: p.name)

@@ -26,6 +26,18 @@ export const pageUrl = (path, lang = language()) =>
 /** Pick the catalogue for the page language, falling back to English per message. */
 export const pickMessages = (catalogues) => ({ ...catalogues.en, ...catalogues[language()] });
 
+/**
+ * A widget's messages in the page language, from assets/js/messages/<language>/<widget>.js:
+ * a page loads only its own language's table (English if that one cannot be loaded).
+ */
+export async function loadMessages(widget) {
+  try {
+    return (await import(`./messages/${language()}/${widget}.js`)).default;
+  } catch {
+    return (await import(`./messages/en/${widget}.js`)).default;
+  }
+}
+
 /** Fill "{name}" slots in a message template. */
 export const format = (template, values = {}) =>
   template.replace(/\{(\w+)\}/g, (slot, name) => (name in values ? String(values[name]) : slot));

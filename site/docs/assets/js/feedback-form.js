@@ -2,104 +2,8 @@
 // accessible errors, bot screening (honeypot + minimum fill time) and the one-time receipt.
 import {
   categoryName, foldPhone, pageUrl, charCount, format, getCategories, h, language, minFillSeconds,
-  onEachPage, pickMessages, randomId, submitFeedback, timeElement,
+  loadMessages, onEachPage, randomId, submitFeedback, timeElement,
 } from "./api.js";
-
-const MESSAGES = {
-  en: {
-    loading: "Loading categories…",
-    choose: "Choose a category",
-    general: "{name} (general)",
-    noCategories: "The categories could not be loaded: the feedback service cannot be reached. " +
-      "Check your connection and try again, or come back later.",
-    summary: "There is a problem",
-    typeRequired: "Choose what kind of feedback this is.",
-    categoryRequired: "Choose a category.",
-    subjectRequired: "Enter a subject.",
-    descriptionRequired: "Describe your feedback.",
-    tooLong: "{label} must be {max} characters or fewer.",
-    emailInvalid: "Enter an email address in the right format, like name@example.com.",
-    phoneInvalid: "Enter a phone number with 6 to 20 digits. You can use +, spaces, dashes " +
-      "and brackets.",
-    remaining: "You have {n} characters remaining.",
-    remainingOne: "You have 1 character remaining.",
-    over: "You have {n} characters too many.",
-    overOne: "You have 1 character too many.",
-    sending: "Sending your feedback…",
-    rejected: "The feedback could not be accepted: {message}",
-    tooMany: "Too many submissions have come from your connection recently. Wait a few " +
-      "minutes, then send the form again. Your answers are still here.",
-    unreachable: "Your feedback has not been sent: the feedback service cannot be reached. " +
-      "Check your connection and send the form again. Your answers are still here.",
-    serverError: "Your feedback has not been sent because of a problem on our side. Please " +
-      "send the form again in a few minutes. Your answers are still here.",
-    discarded: "Thank you for your feedback.",
-    receiptTitle: "Thank you. Your feedback has been received",
-    receiptIntro: "Keep this ticket number and private key. With them you can follow your " +
-      "feedback, add information if we ask for it, and tell us whether you are satisfied.",
-    number: "Ticket number",
-    key: "Private key",
-    received: "Received",
-    firstResponse: "First response due by",
-    resolution: "Resolution due by",
-    copyNumber: "Copy ticket number",
-    copyKey: "Copy private key",
-    copiedNumber: "Ticket number copied.",
-    copiedKey: "Private key copied.",
-    copyFailed: "Could not copy automatically. The text is selected: press Ctrl+C (or Cmd+C).",
-    warningTitle: "The private key is shown only once",
-    warning: "We store only a scrambled form of the key, so nobody, including our staff, can " +
-      "show it again or recover it if it is lost. Copy it, print this receipt or save the " +
-      "tracking link. Anyone with both the number and the key can read this ticket's " +
-      "history, so keep the key private.",
-    track: "Track this ticket",
-    trackHint: "The link contains your number and key: bookmark it only on a device you trust.",
-    print: "Print receipt",
-  },
-  zh: {
-    loading: "正在加载类别……",
-    choose: "请选择类别",
-    general: "{name}（综合）",
-    noCategories: "无法加载类别：暂时连不上意见反馈服务。请检查网络连接后重试，或稍后再来。",
-    summary: "请检查以下内容",
-    typeRequired: "请选择反馈类型。",
-    categoryRequired: "请选择类别。",
-    subjectRequired: "请填写标题。",
-    descriptionRequired: "请填写具体内容。",
-    tooLong: "{label}不能超过 {max} 个字。",
-    emailInvalid: "请输入格式正确的电子邮箱，例如 name@example.com。",
-    phoneInvalid: "请输入 6 至 20 位数字的电话号码，可使用 +、空格、短横线和括号（全角半角均可）。",
-    remaining: "还可以输入 {n} 个字。",
-    remainingOne: "还可以输入 1 个字。",
-    over: "已超出 {n} 个字。",
-    overOne: "已超出 1 个字。",
-    sending: "正在提交您的反馈……",
-    rejected: "反馈未能受理：{message}",
-    tooMany: "您的网络连接近期提交次数过多。请等几分钟后再提交，已填写的内容仍然保留。",
-    unreachable: "反馈尚未提交：暂时连不上意见反馈服务。请检查网络连接后重新提交，已填写的内容仍然保留。",
-    serverError: "由于我们这边出现问题，反馈尚未提交。请过几分钟再提交，已填写的内容仍然保留。",
-    discarded: "感谢您的反馈。",
-    receiptTitle: "感谢您的反馈，我们已经收到",
-    receiptIntro: "请保存好工单号和查询密钥。凭它们可以查询办理进度、按我们的要求补充信息，" +
-      "并告诉我们您是否满意。",
-    number: "工单号",
-    key: "查询密钥",
-    received: "提交时间",
-    firstResponse: "首次答复截止时间",
-    resolution: "办结截止时间",
-    copyNumber: "复制工单号",
-    copyKey: "复制查询密钥",
-    copiedNumber: "工单号已复制。",
-    copiedKey: "查询密钥已复制。",
-    copyFailed: "无法自动复制。文字已选中，请按 Ctrl+C（或 Cmd+C）复制。",
-    warningTitle: "查询密钥只显示这一次",
-    warning: "我们只保存密钥经加密处理后的形式，任何人（包括我们的工作人员）都无法再次显示或找回密钥。" +
-      "请复制密钥、打印本回执或保存查询链接。同时持有工单号和密钥的人可以查看本工单的办理记录，请妥善保管密钥。",
-    track: "查询本工单",
-    trackHint: "链接中含有工单号和查询密钥，请只在您信任的设备上收藏。",
-    print: "打印回执",
-  },
-};
 
 const LIMITS = { subject: 200, description: 5000, location: 200, name: 100, email: 254 };
 // Same patterns as the server (api/chalicelib/domain/feedback.py), after the same width folding.
@@ -130,8 +34,8 @@ async function copyText(text, source) {
   }
 }
 
-function initFeedbackForm(root) {
-  const m = pickMessages(MESSAGES);
+async function initFeedbackForm(root) {
+  const m = await loadMessages("feedback-form");
   const $ = (id) => root.querySelector(`#${id}`);
   const form = $("fb-form");
   const select = $("fb-category");
