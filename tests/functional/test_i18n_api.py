@@ -150,6 +150,11 @@ def test_canned_responses_are_sent_in_the_tickets_language(api: Api) -> None:
     )
     assert bad.status_code == 400
     assert "translations.fr" in error(bad)["fields"]  # type: ignore[operator]
+    null = call(
+        api, "POST", "/v1/staff/canned", {"title": "x", "text": "y", "translations": None}, **admin
+    )
+    assert null.status_code == 400
+    assert "translations" in error(null)["fields"]  # type: ignore[operator]
     for language, expected in (
         ("zh", "工单 {n} 已受理（等候时间）。"),
         ("en", "Ticket {n} is with us (Waiting times)."),

@@ -598,7 +598,7 @@ class TicketWorkService:
             errors["title"] = "must be 1 to 100 characters"
         if not _canned_text_ok(text):
             errors["text"] = f"must be 1 to {TEXT_MAX} characters"
-        translations = _canned_translations(body.get("translations"), errors)
+        translations = _canned_translations(body.get("translations", {}), errors)
         if category is not None and (
             not isinstance(category, str) or self._taxonomy.get(category) is None
         ):
@@ -695,8 +695,6 @@ def _canned_text_ok(text: object) -> bool:
 def _canned_translations(raw: object, errors: dict[str, str]) -> dict[str, dict[str, str]]:
     """``{"zh": {"title", "text"}}``: a canned response's other languages (English is the
     default version, in ``title`` and ``text``)."""
-    if raw is None:
-        return {}
     if not isinstance(raw, dict):
         errors["translations"] = "must be an object of languages"
         return {}
