@@ -11,7 +11,14 @@ from typing import Any
 from chalice.app import Chalice, Rate, Response
 
 from chalicelib import deps
-from chalicelib.http import add_security_headers, reshape_chalice_error
+from chalicelib.http import (
+    add_language_headers,
+    add_security_headers,
+    language,
+    reset_language,
+    reshape_chalice_error,
+    set_language,
+)
 from chalicelib.routes import public, staff
 
 app = Chalice(app_name="clearloop")
@@ -22,7 +29,13 @@ app.register_blueprint(staff.bp)
 
 @app.middleware("http")
 def _edge(event: Any, get_response: Callable[[Any], Response]) -> Response:
-    return add_security_headers(reshape_chalice_error(get_response(event)))
+    lang = language(event)
+    token = set_language(lang)
+    try:
+        response = reshape_chalice_error(get_response(event))
+    finally:
+        reset_language(token)
+    return add_language_headers(add_security_headers(response), lang)
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES), name="sla_sweep")

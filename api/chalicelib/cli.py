@@ -272,6 +272,10 @@ def _canned_arguments(parser: argparse.ArgumentParser) -> None:
         help="the reply; {number}, {category} and {department} are filled in",
     )
     add.add_argument("--category", default=None, help="only for this category (default: all)")
+    add.add_argument("--title-zh", default=None, help="the title in Simplified Chinese")
+    add.add_argument(
+        "--text-zh", default=None, help="the reply in Simplified Chinese (sent to zh tickets)"
+    )
     sub.add_parser("list", help="list reply templates")
     rm = sub.add_parser("delete", help="delete a template")
     rm.add_argument("id")
@@ -283,13 +287,17 @@ def cmd_canned(args: argparse.Namespace) -> int:
     service = deps.ticket_work_service()
     operator = StaffMember("operator", "Operator", "admin", (), deps.clock().now())
     if args.action == "add":
-        c = service.add_canned(
-            operator, {"title": args.title, "text": args.text, "category": args.category}
-        )
+        body = {"title": args.title, "text": args.text, "category": args.category}
+        if args.title_zh is not None or args.text_zh is not None:
+            body["translations"] = {"zh": {"title": args.title_zh, "text": args.text_zh}}
+        c = service.add_canned(operator, body)
         print(f"canned response {c['id']} added")
     elif args.action == "list":
         for c in service.list_canned(operator, None):
-            print(f"{c['id']}  {c['category'] or '*':<24} {c['title']}")
+            zh = c["translations"].get("zh", {}).get("title")
+            print(
+                f"{c['id']}  {c['category'] or '*':<24} {c['title']}" + (f" / {zh}" if zh else "")
+            )
     else:
         service.delete_canned(operator, args.id)
         print(f"canned response {args.id} deleted")

@@ -6,6 +6,7 @@ an unexpected exception becomes a 500 with a generic message and is logged, neve
 
 from __future__ import annotations
 
+import contextvars
 import functools
 import json
 import logging
@@ -15,6 +16,9 @@ from typing import Any, ParamSpec
 from chalice.app import CORSConfig, Request, Response
 
 from chalicelib import errors
+from chalicelib.i18n.catalogue import MESSAGES
+from chalicelib.i18n.message import Message, render, text
+from chalicelib.i18n.negotiate import best_language
 
 MAX_BODY_BYTES = 64 * 1024
 MAX_JSON_DEPTH = 32
@@ -64,8 +68,40 @@ def json_response(
     return Response(body=text, status_code=status, headers=all_headers)
 
 
+# The language of the request being handled (set by the app's edge middleware).
+_LANGUAGE: contextvars.ContextVar[str] = contextvars.ContextVar("language", default="en")
+
+
+def current_language() -> str:
+    return _LANGUAGE.get()
+
+
+def set_language(language: str) -> contextvars.Token[str]:
+    return _LANGUAGE.set(language)
+
+
+def reset_language(token: contextvars.Token[str]) -> None:
+    _LANGUAGE.reset(token)
+
+
+def localised(code: str, message: str, language: str) -> str:
+    """The message in ``language``: a catalogue ``Message`` re-rendered, other English text
+    replaced by the general message of its code (English stays as written)."""
+    if language == "en" or isinstance(message, Message):
+        return render(message, language)
+    key = f"error.{code}" if f"error.{code}" in MESSAGES["en"] else "error.error"
+    return text(key, language)
+
+
 def error_body(code: str, message: str, fields: Mapping[str, str] | None = None) -> dict[str, Any]:
-    return {"error": {"code": code, "message": message, "fields": dict(fields or {})}}
+    language = current_language()
+    return {
+        "error": {
+            "code": code,
+            "message": localised(code, message, language),
+            "fields": {name: render(value, language) for name, value in (fields or {}).items()},
+        }
+    }
 
 
 def error_response(error: errors.ClearloopError) -> Response:
@@ -80,7 +116,7 @@ def error_response(error: errors.ClearloopError) -> Response:
         headers["Retry-After"] = str(error.retry_after)
     if status == 500:
         log.error("unmapped domain error %s", type(error).__name__)
-        return json_response(error_body("internal_error", "An internal error occurred."), 500)
+        return json_response(error_body("internal_error", Message("error.internal_error")), 500)
     return json_response(error_body(error.code, error.message, error.fields), status, headers)
 
 
@@ -98,7 +134,7 @@ def handles_errors(view: Callable[P, Response]) -> Callable[P, Response]:
             return error_response(e)
         except Exception:
             log.exception("unhandled error in %s", view.__name__)
-            return json_response(error_body("internal_error", "An internal error occurred."), 500)
+            return json_response(error_body("internal_error", Message("error.internal_error")), 500)
 
     return wrapper
 
@@ -140,8 +176,20 @@ def json_body(request: Request | None) -> Any:
 
 
 def language(request: Request | None) -> str:
-    accept = (header(request, "Accept-Language") or "").lower()
-    return "zh" if accept.startswith("zh") else "en"
+    """The response language ``Accept-Language`` asks for: ``en`` (default) or ``zh``."""
+    return best_language(header(request, "Accept-Language"))
+
+
+def add_language_headers(response: Response, language: str) -> Response:
+    """``Content-Language`` of the answer and ``Vary: Accept-Language`` for caches."""
+    response.headers.setdefault("Content-Language", "zh-Hans" if language == "zh" else "en")
+    vary = response.headers.get("Vary")
+    if isinstance(vary, str) and vary:
+        if "accept-language" not in vary.lower():
+            response.headers["Vary"] = f"{vary}, Accept-Language"
+    else:
+        response.headers["Vary"] = "Accept-Language"
+    return response
 
 
 def _encodable(text: str) -> bool:
@@ -159,19 +207,17 @@ def _check_shape(value: Any) -> None:
     while frontier:
         depth += 1
         if depth > MAX_JSON_DEPTH:
-            raise errors.ValidationError("The request body is nested too deeply.")
+            raise errors.ValidationError(Message("body.too_deep"))
         nxt: list[Any] = []
         for v in frontier:
             if isinstance(v, dict):
                 if not all(_encodable(k) for k in v):
-                    raise errors.ValidationError(
-                        "The request body has a field name that is not valid Unicode."
-                    )
+                    raise errors.ValidationError(Message("body.bad_unicode_name"))
                 nxt.extend(v.values())
             elif isinstance(v, list):
                 nxt.extend(v)
             elif isinstance(v, str) and not _encodable(v):
-                raise errors.ValidationError("The request body has text that is not valid Unicode.")
+                raise errors.ValidationError(Message("body.bad_unicode"))
         frontier = nxt
 
 
@@ -180,19 +226,19 @@ def parse_json_body(raw: bytes | str | None) -> Any:
     raw = raw.encode("utf-8") if isinstance(raw, str) else (raw or b"")
     if len(raw) > MAX_BODY_BYTES:
         raise errors.PayloadTooLargeError(
-            f"The request body must be at most {MAX_BODY_BYTES} bytes (got {len(raw)})."
+            Message("body.too_large", limit=MAX_BODY_BYTES, size=len(raw))
         )
     if not raw.strip():
-        raise errors.ValidationError("The request body is empty; send a JSON object.")
+        raise errors.ValidationError(Message("body.empty"))
     try:
         value = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:
-        raise errors.ValidationError("The request body is not valid UTF-8.") from None
+        raise errors.ValidationError(Message("body.not_utf8")) from None
     except RecursionError:
-        raise errors.ValidationError("The request body is nested too deeply.") from None
+        raise errors.ValidationError(Message("body.too_deep")) from None
     except json.JSONDecodeError as e:
         raise errors.ValidationError(
-            f"The request body is not valid JSON (line {e.lineno}, column {e.colno})."
+            Message("body.not_json", line=e.lineno, column=e.colno)
         ) from None
     _check_shape(value)
     return value
@@ -205,7 +251,7 @@ def reshape_chalice_error(response: Response) -> Response:
         code = _CHALICE_CODES.get(response.status_code, "error")
         message = str(body.get("Message", ""))
         if response.status_code >= 500:
-            message = "An internal error occurred."
+            message = Message("error.internal_error")
         headers = {
             k: v
             for k, v in response.headers.items()

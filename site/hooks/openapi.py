@@ -21,6 +21,8 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from mkdocs.plugins import event_priority
+
 OPENAPI = Path(__file__).resolve().parents[2] / "api" / "openapi.json"
 PAGE = "reference/api.md"
 PUBLISHED_AS = "reference/openapi.json"
@@ -43,6 +45,9 @@ def load(path: Path = OPENAPI) -> dict[str, Any]:
 # -- MkDocs events --------------------------------------------------------------------------
 
 
+# After the i18n plugin (priority -100) has sorted the pages by language: the document is one
+# file for both languages, at /reference/openapi.json.
+@event_priority(-110)
 def on_files(files: Any, config: Any) -> Any:
     from mkdocs.structure.files import File
 

@@ -236,6 +236,163 @@ def replace_markers(markdown: str, renderers: Mapping[str, Callable[[], str]]) -
     return MARKER.sub(one, markdown)
 
 
+# --- Simplified Chinese (the /zh/ twin of the page): Babel formats dates, numbers, units -----
+
+MEANINGS_ZH = {
+    "P1": "重大：存在安全风险、服务中断或影响人数众多。",
+    "P2": "需要尽快答复。",
+    "P3": "按正常工作流程答复。",
+}
+TYPE_NAMES_ZH = {
+    "complaint": "投诉",
+    "report": "故障或安全隐患报修",
+    "suggestion": "建议",
+    "inquiry": "咨询",
+    "praise": "表扬",
+}
+# The rule of sla_state's docstring (quoted in English by ``priority_change_rule``), in Chinese;
+# tests/unit/test_i18n_parity.py checks that the English rule it translates has not changed.
+PRIORITY_RULE_ZH = (
+    "办理时限按新的优先级重新计算：从提交时间起算（重新处理的工单，其办结时限从重新处理时起算），"
+    "再顺延此前所有暂停计时的时间；已经达成的时限仍算达成，已记录的超时也会一直保留。"
+)
+ZH = "zh_Hans_CN"
+
+
+def _unit_zh(value: int, unit: str) -> str:
+    from babel.units import format_unit
+
+    return str(format_unit(value, unit, length="short", locale=ZH))
+
+
+def _hours_minutes_zh(duration: timedelta, business: bool = False) -> str:
+    minutes = int(duration.total_seconds() // 60)
+    hours, rest = divmod(minutes, 60)
+    parts = []
+    if hours:
+        parts.append(_unit_zh(hours, "hour"))
+    if rest or not hours:
+        parts.append(_unit_zh(rest, "minute"))
+    return ("工作时间内 " if business else "") + "".join(parts)
+
+
+def format_duration_zh(duration: timedelta, target: Target, calendar: BusinessCalendar) -> str:
+    """``3 个工作日``, ``工作时间内 2小时``, ``24小时``, ``7天``."""
+    from babel.numbers import format_decimal
+
+    if target.clock == "business":
+        day = calendar.business_day
+        if duration % day == timedelta(0):
+            return f"{format_decimal(duration // day, locale=ZH)} 个工作日"
+        return _hours_minutes_zh(duration, business=True)
+    if duration >= timedelta(days=2) and duration % timedelta(days=1) == timedelta(0):
+        return _unit_zh(duration.days, "day")
+    return _hours_minutes_zh(duration)
+
+
+def format_weekdays_zh(days: frozenset[int]) -> str:
+    from babel.dates import get_day_names
+
+    names = get_day_names("wide", locale=ZH)
+    ordered = sorted(days)
+    if len(ordered) > 2 and ordered == list(range(ordered[0], ordered[-1] + 1)):
+        return f"{names[ordered[0]]}至{names[ordered[-1]]}"
+    return "、".join(names[d] for d in ordered)
+
+
+def format_date_zh(day: date) -> str:
+    from babel.dates import format_date as babel_date
+
+    return str(babel_date(day, "long", locale=ZH))
+
+
+def format_percent_zh(fraction: float) -> str:
+    from babel.numbers import format_percent as babel_percent
+
+    return str(babel_percent(fraction, locale=ZH))
+
+
+def meaning_zh(priority: str, rules: Rules | None) -> str:
+    text = [MEANINGS_ZH.get(priority, "")]
+    defaults = [
+        TYPE_NAMES_ZH.get(kind, kind)
+        for kind, default in DEFAULT_PRIORITY_BY_TYPE.items()
+        if default == priority
+    ]
+    if defaults:
+        text.append(f"{'、'.join(defaults)}的初始优先级。")
+    if rules is not None and any(r.priority == priority for r in rules.keyword_rules):
+        text.append("反馈内容含有优先级关键词时自动设为此级。")
+    return "".join(t for t in text if t)
+
+
+def render_sla_table_zh(policy: Policy, rules: Rules | None = None) -> str:
+    cal = policy.calendar
+    lines = [
+        "| 优先级 | 含义 | 首次答复时限 | 办结时限 | 计时方式 |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for priority in PRIORITIES:
+        target = policy.targets[priority]
+        cells = [
+            f"**{priority}**",
+            _escape(meaning_zh(priority, rules)),
+            format_duration_zh(target.first_response, target, cal),
+            format_duration_zh(target.resolution, target, cal),
+            "全天候计时，节假日不停" if target.clock == "calendar" else "仅在工作时间内计时",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    holidays = sorted(cal.holidays)
+    lines += [
+        "",
+        f"- **工作时间：**{format_weekdays_zh(cal.weekdays)} "
+        f"{cal.opens:%H:%M}–{cal.closes:%H:%M}。",
+        f"- **时区：**`{_escape(cal.timezone)}`。工作时间按该时区的当地时间计算，"
+        "夏令时切换时亦然。",
+        f"- **一个工作日**即一天的工作时间（{_hours_minutes_zh(cal.business_day)}）。",
+        "- **节假日：**"
+        + ("、".join(format_date_zh(d) for d in holidays) + "。" if holidays else "无。"),
+        f"- **即将到期：**已用去时限的 {format_percent_zh(policy.due_soon_fraction)} 时。",
+    ]
+    return "\n".join(lines)
+
+
+def render_keyword_rules_zh(rules: Rules) -> str:
+    lines = []
+    for rule in rules.keyword_rules:
+        words = "、".join(f"<code>{html.escape(k)}</code>" for k in rule.keywords)
+        lines.append(f"- 提升为 **{rule.priority}**：{words}")
+    if not lines:
+        lines.append("- 目前没有关键词规则：优先级由反馈类型决定。")
+    for route in rules.routes:
+        lines.append(
+            f"- 类别 <code>{html.escape(route.category)}</code> 的反馈交由 "
+            f"<code>{html.escape(route.department)}</code> 部门办理。"
+        )
+    return "\n".join(lines)
+
+
+def renderers_zh(settings: clearloop_config.Settings) -> dict[str, Callable[[], str]]:
+    """The Chinese renderers for every marker (the same files as ``renderers``)."""
+    from babel.numbers import format_decimal
+
+    policy = load_policy_file(settings.policy_file)
+    rules = load_rules(
+        _load_json(settings.rules_file), load_taxonomy(_load_json(settings.categories_file))
+    )
+    priority_change_rule()  # the English rule must still exist (the build fails otherwise)
+    return {
+        "sla-table": lambda: render_sla_table_zh(policy, rules),
+        "keyword-rules": lambda: render_keyword_rules_zh(rules),
+        "priority-change-rule": lambda: f"> {_escape(PRIORITY_RULE_ZH)}",
+        "due-soon": lambda: format_percent_zh(policy.due_soon_fraction),
+        "autoclose-days": lambda: f"{format_decimal(settings.autoclose_days, locale=ZH)} 天",
+        "contact-retention": lambda: (
+            f"{format_decimal(settings.contact_retention_days, locale=ZH)} 天"
+        ),
+    }
+
+
 # --- loading what the API loads ------------------------------------------------------------------
 
 
@@ -259,15 +416,20 @@ def renderers(settings: clearloop_config.Settings) -> dict[str, Callable[[], str
     }
 
 
-def render_page(markdown: str, src_uri: str, settings: clearloop_config.Settings) -> str:
-    """The page with its markers replaced; the how-it-works page must hold its tables."""
+def render_page(
+    markdown: str, src_uri: str, settings: clearloop_config.Settings, language: str = "en"
+) -> str:
+    """The page with its markers replaced; the how-it-works page (and its ``.zh.md`` twin)
+    must hold its tables. ``language`` "zh" renders them in Simplified Chinese."""
     found = set(MARKER.findall(markdown))
-    if src_uri == PAGE:
+    if src_uri in (PAGE, PAGE.replace(".md", ".zh.md")):
         missing = [m for m in REQUIRED_ON_PAGE if m not in found]
         if missing:
             raise HookError(f"{PAGE} lost its markers: {', '.join(missing)}")
     if not found:
         return markdown
+    if language == "zh":
+        return replace_markers(markdown, renderers_zh(settings))
     return replace_markers(markdown, renderers(settings))
 
 
@@ -278,7 +440,10 @@ def on_page_markdown(markdown: str, page: Any, config: Any, files: Any) -> str:
     from mkdocs.exceptions import PluginError
 
     try:
-        return render_page(markdown, page.file.src_uri, clearloop_config.Settings.from_env())
+        # The i18n plugin's files carry their locale; a page without a twin is English.
+        language = "zh" if getattr(page.file, "locale", "en") == "zh" else "en"
+        src_uri = page.file.src_uri
+        return render_page(markdown, src_uri, clearloop_config.Settings.from_env(), language)
     except (HookError, ValueError, OSError) as e:  # PolicyError and SettingsError are ValueErrors
         raise PluginError(f"clearloop hook: {e}") from e
 

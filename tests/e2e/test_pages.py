@@ -18,6 +18,16 @@ PAGES = {
     "/give-feedback/": "Give feedback",
     "/track/": "Track a ticket",
     "/privacy/": "Privacy notice",
+    "/how-it-works/": "How it works",
+    "/open-data/": "Open data",
+    "/zh/": "您反映，我们办，结果看得见",
+    "/zh/give-feedback/": "意见反馈",
+    "/zh/track/": "查询进度",
+    "/zh/privacy/": "隐私声明",
+    "/zh/how-it-works/": "办理流程",
+    "/zh/open-data/": "开放数据",
+    # Operator pages have no Chinese twin: the English text under /zh/ (architecture.md).
+    "/zh/operations/": "Operations guide",
 }
 
 
@@ -34,15 +44,18 @@ def test_page_loads_cleanly_under_the_csp(page: Page, stack: Stack, watch: Watch
     assert page.evaluate("document.querySelector('meta[name=clearloop-api]').content") == (
         stack.api_url
     )
+    assert page.evaluate("document.documentElement.lang") == ("zh" if "/zh/" in path else "en")
     if path == "/give-feedback/":
         expect(page.get_by_label("Category")).to_be_enabled()
+    if path == "/zh/give-feedback/":
+        expect(page.get_by_label("类别")).to_be_enabled()
     page.wait_for_load_state("networkidle")
     # The watch fixture fails the test on any console error, CSP violation or foreign request.
 
 
-def test_instant_navigation_starts_the_widgets(page: Page, stack: Stack, watch: Watch):
+def test_navigation_starts_the_widgets(page: Page, stack: Stack, watch: Watch):
+    # Full page loads (no instant navigation: a switch of language must reload <html lang>).
     page.goto(stack.site_url + "/")
-    page.evaluate("window.sameDocument = true")
     page.get_by_role("link", name="Give feedback").first.click()
     expect(page).to_have_url(stack.site_url + "/give-feedback/")
     expect(page.get_by_label("Category")).to_be_enabled()
@@ -50,8 +63,10 @@ def test_instant_navigation_starts_the_widgets(page: Page, stack: Stack, watch: 
     page.get_by_role("link", name="Track a ticket").first.click()
     expect(page).to_have_url(stack.site_url + "/track/")
     expect(page.locator("#tr-submit")).to_be_enabled()
-    # Material swapped the content in place: the same document ran both widgets.
-    assert page.evaluate("window.sameDocument") is True
+    page.goto(stack.site_url + "/zh/")
+    page.get_by_role("link", name="我要反馈").first.click()
+    expect(page).to_have_url(stack.site_url + "/zh/give-feedback/")
+    expect(page.get_by_label("类别")).to_be_enabled()
 
 
 def test_search_works_under_the_csp(page: Page, stack: Stack, watch: Watch):

@@ -22,6 +22,7 @@ from chalicelib import deps
 print(json.dumps({
     "boto3": "boto3" in sys.modules,
     "botocore": "botocore" in sys.modules,
+    "babel": "babel" in sys.modules,
     "sqlite_connections": opened,
     "built": sorted(deps._cache),
     "routes": len(app.app.routes),
@@ -42,6 +43,7 @@ def test_import_creates_no_client_or_connection(tmp_path: Path) -> None:
     assert facts["routes"] > 5  # the probe really imported the app
     assert facts["boto3"] is False
     assert facts["botocore"] is False
+    assert facts["babel"] is False  # Babel is imported only where dates and numbers are formatted
     assert facts["sqlite_connections"] == []
     assert facts["built"] == []
     assert list(tmp_path.iterdir()) == []  # no key file, no database file

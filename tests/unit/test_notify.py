@@ -94,7 +94,7 @@ def test_department_messages_in_chinese() -> None:
     assert message.language == "zh"
     assert message.subject == "[Clearloop] FB-3K7Q-M9X2：办结已超时（P2）"
     assert "园林部" in message.body
-    assert "截止时间：2026-11-29 09:00 UTC。" in message.body
+    assert "截止时间：2026年11月29日 09:00 (UTC)。" in message.body
     # The dedupe key does not depend on the language.
     assert message.dedupe_key == sla_alert_message(ticket, alert, DEPT, "en").dedupe_key
 

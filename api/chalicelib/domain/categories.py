@@ -41,9 +41,15 @@ class Taxonomy:
             {
                 "code": c.code,
                 "name": c.name(language),
+                "names": dict(c.names),
                 "department": c.department,
                 "children": [
-                    {"code": k.code, "name": k.name(language), "department": k.department}
+                    {
+                        "code": k.code,
+                        "name": k.name(language),
+                        "names": dict(k.names),
+                        "department": k.department,
+                    }
                     for k in c.children
                 ],
             }

@@ -15,6 +15,7 @@ from chalicelib.domain.categories import Taxonomy
 from chalicelib.domain.text import clean_text, fold_width
 from chalicelib.domain.tickets import LANGUAGES, TYPES
 from chalicelib.errors import ValidationError
+from chalicelib.i18n.message import Message
 
 SUBJECT_MAX = 200
 DESCRIPTION_MAX = 5000
@@ -40,6 +41,8 @@ CONTACT_FIELDS = frozenset({"name", "email", "phone", "consent_to_contact"})
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s.]+(?:\.[^@\s.]+)+$")
 _PHONE_ALLOWED = re.compile(r"^\+?[0-9 ()\-.]+$")
+# Dash look-alikes typed in phone numbers (NFKC already folds the full-width hyphen "－").
+_DASHES = str.maketrans(dict.fromkeys("\u2010\u2011\u2012\u2013\u2014\u2015\u2212\u30fc", "-"))
 
 
 @dataclass(frozen=True)
@@ -110,18 +113,18 @@ def _text(
     value = raw.get(name)
     if value is None:
         if required:
-            errors.add(key, "is required")
+            errors.add(key, Message("field.required"))
         return None
     if not isinstance(value, str):
-        errors.add(key, "must be a string")
+        errors.add(key, Message("field.string"))
         return None
     cleaned = clean_text(value, multiline=multiline)
     if not cleaned:
         if required:
-            errors.add(key, "is required")
+            errors.add(key, Message("field.required"))
         return None
     if len(cleaned) > maximum:
-        errors.add(key, f"must be at most {maximum} characters (got {len(cleaned)})")
+        errors.add(key, Message("field.too_long", max=maximum, got=len(cleaned)))
         return None
     return cleaned
 
@@ -129,7 +132,7 @@ def _text(
 def _bool(raw: Mapping[str, Any], name: str, errors: _Errors, path: str | None = None) -> bool:
     value = raw.get(name, False)
     if not isinstance(value, bool):
-        errors.add(path or name, "must be true or false")
+        errors.add(path or name, Message("field.boolean"))
         return False
     return value
 
@@ -144,8 +147,11 @@ def normalise_email(value: str) -> str | None:
 
 
 def normalise_phone(value: str) -> str | None:
-    """Digits (and a leading +) when the text is a plausible phone number, else None."""
-    value = fold_width(value).strip()
+    """Digits (and a leading +) when the text is a plausible phone number, else None.
+
+    Full-width digits, brackets, plus signs and spaces (``（０１０）１２３４－５６７８``) and dash
+    look-alikes are accepted as their ASCII forms."""
+    value = fold_width(value).translate(_DASHES).strip()
     if not _PHONE_ALLOWED.match(value):
         return None
     digits = re.sub(r"\D", "", value)
@@ -158,23 +164,23 @@ def _contact(raw: object, errors: _Errors) -> Contact | None:
     if raw is None:
         return None
     if not isinstance(raw, Mapping):
-        errors.add("contact", "must be an object")
+        errors.add("contact", Message("field.object"))
         return None
     for extra in sorted(set(raw) - CONTACT_FIELDS):
-        errors.add(f"contact.{extra}", "is not a known field")
+        errors.add(f"contact.{extra}", Message("field.unknown"))
     name = _text(raw, "name", errors, required=False, maximum=NAME_MAX, path="contact.name")
     email = _text(raw, "email", errors, required=False, maximum=EMAIL_MAX, path="contact.email")
     if email is not None:
         email = normalise_email(email)
         if email is None:
-            errors.add("contact.email", "is not a valid e-mail address")
+            errors.add("contact.email", Message("field.email"))
     phone = _text(raw, "phone", errors, required=False, maximum=40, path="contact.phone")
     if phone is not None:
         phone = normalise_phone(phone)
         if phone is None:
             errors.add(
                 "contact.phone",
-                f"must be a phone number of {PHONE_MIN_DIGITS} to {PHONE_MAX_DIGITS} digits",
+                Message("field.phone", min=PHONE_MIN_DIGITS, max=PHONE_MAX_DIGITS),
             )
     consent = _bool(raw, "consent_to_contact", errors, path="contact.consent_to_contact")
     contact = Contact(name, email, phone, consent)
@@ -186,21 +192,21 @@ def _contact(raw: object, errors: _Errors) -> Contact | None:
 def parse_submission(payload: object, taxonomy: Taxonomy) -> Submission:
     """Validate a decoded JSON body; raise ValidationError naming every bad field."""
     if not isinstance(payload, Mapping):
-        raise ValidationError("The request body must be a JSON object.")
+        raise ValidationError(Message("body.not_object"))
     errors = _Errors()
     for extra in sorted(set(payload) - TOP_LEVEL_FIELDS):
-        errors.add(extra, "is not a known field")
+        errors.add(extra, Message("field.unknown"))
 
     ticket_type = payload.get("type")
     if ticket_type is None:
-        errors.add("type", "is required")
+        errors.add("type", Message("field.required"))
     elif ticket_type not in TYPES:
-        errors.add("type", f"must be one of {', '.join(TYPES)}")
+        errors.add("type", Message("field.one_of", values=", ".join(TYPES)))
     category = payload.get("category")
     if category is None:
-        errors.add("category", "is required")
+        errors.add("category", Message("field.required"))
     elif not isinstance(category, str) or taxonomy.get(category) is None:
-        errors.add("category", "is not a known category (see GET /v1/categories)")
+        errors.add("category", Message("field.category"))
     subject = _text(payload, "subject", errors, required=True, maximum=SUBJECT_MAX)
     description = _text(
         payload, "description", errors, required=True, maximum=DESCRIPTION_MAX, multiline=True
@@ -210,7 +216,7 @@ def parse_submission(payload: object, taxonomy: Taxonomy) -> Submission:
     consent_to_publish = _bool(payload, "consent_to_publish", errors)
     language = payload.get("language", "en")
     if language not in LANGUAGES:
-        errors.add("language", f"must be one of {', '.join(LANGUAGES)}")
+        errors.add("language", Message("field.one_of", values=", ".join(LANGUAGES)))
 
     if (
         errors.fields
@@ -219,7 +225,7 @@ def parse_submission(payload: object, taxonomy: Taxonomy) -> Submission:
         or subject is None
         or description is None
     ):
-        raise ValidationError("Some fields are missing or invalid.", errors.fields)
+        raise ValidationError(Message("error.validation_error"), errors.fields)
     return Submission(
         type=ticket_type,
         category=category,

@@ -8,7 +8,7 @@ every department and manages accounts, categories and canned responses.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from enum import IntEnum
 
@@ -96,6 +96,8 @@ class TokenRecord:
 class CannedResponse:
     """A reply template; ``category`` None means every category.
 
+    ``title`` and ``text`` are the English (default) version; ``translations`` holds the other
+    languages' versions as ``{language: {"title", "text"}}`` (e.g. ``{"zh": {...}}``).
     Placeholders: ``{number}``, ``{category}``, ``{department}``.
     """
 
@@ -104,6 +106,14 @@ class CannedResponse:
     text: str
     category: str | None
     created_at: datetime
+    translations: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def title_in(self, language: str) -> str:
+        return self.translations.get(language, {}).get("title") or self.title
+
+    def text_in(self, language: str) -> str:
+        """The template in ``language``, or the English one when it has no translation."""
+        return self.translations.get(language, {}).get("text") or self.text
 
 
 PLACEHOLDERS = ("number", "category", "department")

@@ -164,9 +164,17 @@ def message_language(language: str | None) -> str:
     return language if language in LANGUAGES else DEFAULT_LANGUAGE
 
 
-def message_time(t: datetime) -> str:
-    """A deadline as people read it in a message: ``2026-11-23 11:00 UTC``."""
-    return t.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+def message_time(t: datetime, language: str = DEFAULT_LANGUAGE) -> str:
+    """A deadline as people read it in a message: ``2026-11-23 11:00 UTC``; in Chinese, the
+    locale's long date and short time by Babel (imported here only): ``2026年11月23日 11:00 (UTC)``.
+    """
+    t = t.astimezone(UTC)
+    if language != "zh":
+        return t.strftime("%Y-%m-%d %H:%M UTC")
+    from babel.dates import format_date, format_time
+
+    locale = "zh_Hans_CN"
+    return f"{format_date(t, 'long', locale=locale)} {format_time(t, 'short', locale=locale)} (UTC)"
 
 
 def _one_line(text: str) -> str:
@@ -194,7 +202,7 @@ def sla_alert_message(
         "department": department.name(lang),
         "target": _TARGETS[lang][alert.kind],
         "what": _ALERTS[lang][alert.alert],
-        "deadline": message_time(alert.deadline),
+        "deadline": message_time(alert.deadline, lang),
         "action": _SLA_ACTION[lang][alert.alert],
     }
     return Notification(

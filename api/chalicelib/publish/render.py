@@ -38,6 +38,7 @@ from chalicelib.domain.metrics import (
 )
 from chalicelib.domain.publication import BoardEntry
 from chalicelib.publish import charts
+from chalicelib.publish.columns import header as columns_header
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 PAGE_SIZE = 20
@@ -482,6 +483,27 @@ class Renderer:
             "text/csv; charset=utf-8",
             STAGE_DATA,
         )
+        # The Chinese twins: the same rows under a Chinese header row (publish/columns.py).
+        daily_columns = ("day", "received", "resolved", "open_backlog_at_end")
+        for name, columns, rows in (
+            ("metrics", CSV_COLUMNS, csv_rows),
+            (
+                "daily",
+                daily_columns,
+                [[d.day.isoformat(), d.received, d.resolved, d.backlog] for d in daily],
+            ),
+            (
+                "board",
+                BOARD_COLUMNS,
+                [[self._board_json(e)[c] for c in BOARD_COLUMNS] for e in self.data.board],
+            ),
+        ):
+            self._add(
+                f"transparency/data/{name}.zh.csv",
+                _csv(columns_header(columns, "zh"), rows),
+                "text/csv; charset=utf-8",
+                STAGE_DATA,
+            )
         self._add(
             "transparency/schema.json",
             (TEMPLATES / "schema.json").read_bytes(),

@@ -6,6 +6,7 @@ from typing import Any
 
 from chalicelib.domain import numbers
 from chalicelib.errors import ForbiddenError, InvalidNumberError, NotFoundError, ValidationError
+from chalicelib.i18n.message import Message
 from chalicelib.services.views import status_view
 from chalicelib.store.port import TicketStore, TicketView
 
@@ -22,8 +23,8 @@ def parse_ticket_number(text: str, prefix: str) -> str:
         return numbers.parse_number(text, prefix)
     except numbers.InvalidNumberError:
         raise InvalidNumberError(
-            "This is not a valid ticket number: check it for typos.",
-            {"number": "is not a valid ticket number"},
+            Message("error.invalid_number"),
+            {"number": Message("field.number")},
         ) from None
 
 
@@ -37,14 +38,14 @@ class LookupService:
         number = parse_ticket_number(number_text, self._prefix)
         if key is not None and (not key.strip() or len(key) > KEY_MAX):
             raise ValidationError(
-                "The X-Ticket-Key header is malformed.",
-                {"X-Ticket-Key": f"must be 1 to {KEY_MAX} characters"},
+                Message("ticket.key_malformed"),
+                {"X-Ticket-Key": Message("field.key_length", max=KEY_MAX)},
             )
         view = self._store.get_ticket(number)
         if view is None:
-            raise NotFoundError(f"No ticket {number} exists.")
+            raise NotFoundError(Message("ticket.not_found", number=number))
         if key is not None and not numbers.key_matches(key, view.ticket.key_hash):
-            raise InvalidKeyError("The key does not match this ticket.")
+            raise InvalidKeyError(Message("error.invalid_key"))
         return view
 
     def status(self, number_text: str, key: str | None) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from chalicelib.domain.sla import Policy
 from chalicelib.domain.sla_state import Timers, restart_resolution, resume
 from chalicelib.domain.text import clean_text
 from chalicelib.errors import ConflictError, ValidationError
+from chalicelib.i18n.message import Message
 from chalicelib.services.changes import Change
 from chalicelib.services.lookup import LookupService
 from chalicelib.services.ports import Clock
@@ -21,11 +22,12 @@ DISSATISFIED = 2  # ratings of 1 or 2 reopen the ticket
 
 def _object(body: object, allowed: set[str]) -> dict[str, Any]:
     if not isinstance(body, dict):
-        raise ValidationError("The request body must be a JSON object.")
+        raise ValidationError(Message("body.not_object"))
     unknown = set(body) - allowed
     if unknown:
         raise ValidationError(
-            "Some fields are not known.", dict.fromkeys(sorted(unknown), "is not a known field")
+            Message("body.unknown_fields"),
+            dict.fromkeys(sorted(unknown), Message("field.unknown")),
         )
     return body
 
@@ -48,8 +50,8 @@ class SubmitterService:
     def _key_required(self, key: str | None) -> str:
         if key is None:
             raise ValidationError(
-                "This needs the ticket's private key in the X-Ticket-Key header.",
-                {"X-Ticket-Key": "is required"},
+                Message("ticket.key_required"),
+                {"X-Ticket-Key": Message("field.required")},
             )
         return key
 
@@ -59,15 +61,18 @@ class SubmitterService:
         view = self._lookup.load(number_text, self._key_required(key))
         text = data.get("text")
         if not isinstance(text, str) or not clean_text(text, multiline=True):
-            raise ValidationError("Write the information to add.", {"text": "is required"})
+            raise ValidationError(
+                Message("ticket.information_required"), {"text": Message("field.required")}
+            )
         text = clean_text(text, multiline=True)
         if len(text) > MESSAGE_MAX:
             raise ValidationError(
-                f"At most {MESSAGE_MAX} characters.", {"text": f"must be at most {MESSAGE_MAX}"}
+                Message("ticket.text_too_long", max=MESSAGE_MAX),
+                {"text": Message("field.at_most", max=MESSAGE_MAX)},
             )
         t = view.ticket
         if t.status in ("closed", "rejected", "merged"):
-            raise ConflictError(f"This ticket is {t.status} and takes no more information.")
+            raise ConflictError(Message("ticket.takes_no_information", status=t.status))
         change = Change(t, self._clock.now(), actor="submitter", actor_label="submitter")
         change.event("submitter_message", public=True, text=text)
         if t.status == "awaiting_info":
@@ -90,19 +95,24 @@ class SubmitterService:
         view = self._lookup.load(number_text, self._key_required(key))
         score = data.get("score")
         if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
-            raise ValidationError("Rate from 1 to 5.", {"score": "must be a whole number 1-5"})
+            raise ValidationError(Message("rating.score"), {"score": Message("field.score")})
         comment = data.get("comment")
         if comment is not None:
             if not isinstance(comment, str):
-                raise ValidationError("The comment must be text.", {"comment": "must be text"})
+                raise ValidationError(
+                    Message("rating.comment_text"), {"comment": Message("field.text")}
+                )
             comment = clean_text(comment, multiline=True) or None
             if comment is not None and len(comment) > COMMENT_MAX:
-                raise ValidationError(f"At most {COMMENT_MAX} characters.", {"comment": "too long"})
+                raise ValidationError(
+                    Message("ticket.text_too_long", max=COMMENT_MAX),
+                    {"comment": Message("field.comment_too_long")},
+                )
         t = view.ticket
         if t.status != "resolved":
-            raise ConflictError("Only a resolved ticket can be rated.")
+            raise ConflictError(Message("rating.only_resolved"))
         if t.rated_round >= t.resolution_round:
-            raise ConflictError("This resolution has already been rated.")
+            raise ConflictError(Message("rating.already_rated"))
         now = self._clock.now()
         change = Change(t, now, actor="submitter", actor_label="submitter")
         ratings = [

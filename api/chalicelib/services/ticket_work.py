@@ -33,7 +33,15 @@ from chalicelib.domain.sla_state import (
 )
 from chalicelib.domain.staff import CannedResponse, Permission, StaffMember, render_canned
 from chalicelib.domain.text import clean_text
-from chalicelib.domain.tickets import OPEN_STATUSES, PRIORITIES, STATUSES, TYPES, Event, Ticket
+from chalicelib.domain.tickets import (
+    LANGUAGES,
+    OPEN_STATUSES,
+    PRIORITIES,
+    STATUSES,
+    TYPES,
+    Event,
+    Ticket,
+)
 from chalicelib.errors import (
     ConflictError,
     NotFoundError,
@@ -583,17 +591,14 @@ class TicketWorkService:
         staff.require(Permission.ADMINISTER)
         if not isinstance(body, dict):
             raise ValidationError("The body must be a JSON object.")
-        unknown = set(body) - {"title", "text", "category"}
+        unknown = set(body) - {"title", "text", "category", "translations"}
         errors = dict.fromkeys(unknown, "is not a known field")
         title, text, category = body.get("title"), body.get("text"), body.get("category")
-        if not isinstance(title, str) or not clean_text(title) or len(title) > 100:
+        if not _canned_title_ok(title):
             errors["title"] = "must be 1 to 100 characters"
-        if (
-            not isinstance(text, str)
-            or not clean_text(text, multiline=True)
-            or len(text) > TEXT_MAX
-        ):
+        if not _canned_text_ok(text):
             errors["text"] = f"must be 1 to {TEXT_MAX} characters"
+        translations = _canned_translations(body.get("translations", {}), errors)
         if category is not None and (
             not isinstance(category, str) or self._taxonomy.get(category) is None
         ):
@@ -608,6 +613,7 @@ class TicketWorkService:
             text=clean_text(text, multiline=True),
             category=category,
             created_at=self._clock.now(),
+            translations=translations,
         )
         self._store.put_canned(canned)
         return _canned_view(canned)
@@ -625,7 +631,7 @@ class TicketWorkService:
             raise ValidationError("No such canned response.", {"canned_id": "not found"})
         category = self._taxonomy.get(ticket.category)
         return render_canned(
-            match.text,
+            match.text_in(ticket.language),
             number=ticket.number,
             category=category.name(ticket.language) if category else ticket.category,
             department=ticket.department,
@@ -667,7 +673,50 @@ def _csv_row(row: dict[str, Any]) -> list[object]:
 
 
 def _canned_view(c: CannedResponse) -> dict[str, Any]:
-    return {"id": c.id, "title": c.title, "text": c.text, "category": c.category}
+    return {
+        "id": c.id,
+        "title": c.title,
+        "text": c.text,
+        "category": c.category,
+        "translations": c.translations,
+    }
+
+
+def _canned_title_ok(title: object) -> bool:
+    return isinstance(title, str) and bool(clean_text(title)) and len(title) <= 100
+
+
+def _canned_text_ok(text: object) -> bool:
+    return (
+        isinstance(text, str) and bool(clean_text(text, multiline=True)) and len(text) <= TEXT_MAX
+    )
+
+
+def _canned_translations(raw: object, errors: dict[str, str]) -> dict[str, dict[str, str]]:
+    """``{"zh": {"title", "text"}}``: a canned response's other languages (English is the
+    default version, in ``title`` and ``text``)."""
+    if not isinstance(raw, dict):
+        errors["translations"] = "must be an object of languages"
+        return {}
+    out: dict[str, dict[str, str]] = {}
+    for lang, entry in raw.items():
+        where = f"translations.{lang}"
+        if lang not in LANGUAGES or lang == "en":
+            errors[where] = "is not a language to translate into (zh)"
+            continue
+        if not isinstance(entry, dict) or set(entry) != {"title", "text"}:
+            errors[where] = "must have exactly a title and a text"
+            continue
+        if not _canned_title_ok(entry["title"]):
+            errors[f"{where}.title"] = "must be 1 to 100 characters"
+        elif not _canned_text_ok(entry["text"]):
+            errors[f"{where}.text"] = f"must be 1 to {TEXT_MAX} characters"
+        else:
+            out[lang] = {
+                "title": clean_text(entry["title"]),
+                "text": clean_text(entry["text"], multiline=True),
+            }
+    return out
 
 
 def _opt_int(value: object, field: str) -> int | None:

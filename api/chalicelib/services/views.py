@@ -58,6 +58,7 @@ def status_view(ticket: Ticket, events: list[Event] | None) -> dict[str, Any]:
         "status": ticket.status,
         "type": ticket.type,
         "category": ticket.category,
+        "language": ticket.language,
         "submitted_at": public_time(ticket.submitted_at),
         "updated_at": public_time(ticket.updated_at),
         "deadlines": public_deadlines(ticket),

@@ -224,6 +224,7 @@ def canned_to_record(c: CannedResponse) -> dict[str, Any]:
         "text": c.text,
         "category": c.category,
         "created_at": iso(c.created_at),
+        "translations": c.translations,
     }
 
 
@@ -234,4 +235,8 @@ def canned_from_record(r: dict[str, Any]) -> CannedResponse:
         text=r["text"],
         category=r.get("category"),
         created_at=parse_iso(r["created_at"]),
+        translations={
+            lang: {"title": str(t["title"]), "text": str(t["text"])}
+            for lang, t in (r.get("translations") or {}).items()
+        },
     )

@@ -19,8 +19,24 @@ export const minFillSeconds = () => {
 export const language = () =>
   (document.documentElement.lang || "en").toLowerCase().startsWith("zh") ? "zh" : "en";
 
+/** A page of the site in a language: English at the root, Chinese under /zh/. */
+export const pageUrl = (path, lang = language()) =>
+  new URL((lang === "zh" ? "zh/" : "") + path, SITE_ROOT);
+
 /** Pick the catalogue for the page language, falling back to English per message. */
 export const pickMessages = (catalogues) => ({ ...catalogues.en, ...catalogues[language()] });
+
+/**
+ * A widget's messages in the page language, from assets/js/messages/<language>/<widget>.js:
+ * a page loads only its own language's table (English if that one cannot be loaded).
+ */
+export async function loadMessages(widget) {
+  try {
+    return (await import(`./messages/${language()}/${widget}.js`)).default;
+  } catch {
+    return (await import(`./messages/en/${widget}.js`)).default;
+  }
+}
 
 /** Fill "{name}" slots in a message template. */
 export const format = (template, values = {}) =>
@@ -33,7 +49,12 @@ export const format = (template, values = {}) =>
 export async function call(method, path, { body, headers = {} } = {}) {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), TIMEOUT_MS);
-  const sent = { Accept: "application/json", ...headers };
+  // The API answers (error messages, category names) in the page's language.
+  const sent = {
+    Accept: "application/json",
+    "Accept-Language": language() === "zh" ? "zh-CN, zh;q=0.9, en;q=0.5" : "en",
+    ...headers,
+  };
   if (body !== undefined) sent["Content-Type"] = "application/json";
   try {
     const response = await fetch(apiBase() + path, {
@@ -88,6 +109,13 @@ export const getTicket = (number, key) =>
 
 /** Tidy a typed ticket number or key: the server accepts any case and optional dashes. */
 export const tidyCode = (text) => text.normalize("NFKC").replace(/\s+/g, "").toUpperCase();
+
+// Dash look-alikes a phone number may be typed with (after NFKC folds full-width forms).
+const DASHES = /[\u2010-\u2015\u2212\u30fc]/g;
+
+/** A phone number as the server reads it: full-width digits, brackets, plus signs and
+ * ideographic spaces folded (NFKC), dash look-alikes made "-" (api/chalicelib/domain/feedback.py). */
+export const foldPhone = (text) => text.normalize("NFKC").replace(DASHES, "-");
 
 /** A random Idempotency-Key. */
 export function randomId() {

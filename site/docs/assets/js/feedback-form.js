@@ -1,62 +1,9 @@
 // "Give feedback" form: categories from the API, validation mirroring the server's limits,
 // accessible errors, bot screening (honeypot + minimum fill time) and the one-time receipt.
 import {
-  SITE_ROOT, categoryName, charCount, format, getCategories, h, language, minFillSeconds,
-  onEachPage, pickMessages, randomId, submitFeedback, timeElement,
+  categoryName, foldPhone, pageUrl, charCount, format, getCategories, h, language, minFillSeconds,
+  loadMessages, onEachPage, randomId, submitFeedback, timeElement,
 } from "./api.js";
-
-const MESSAGES = {
-  en: {
-    loading: "Loading categories…",
-    choose: "Choose a category",
-    general: "{name} (general)",
-    noCategories: "The categories could not be loaded: the feedback service cannot be reached. " +
-      "Check your connection and try again, or come back later.",
-    summary: "There is a problem",
-    typeRequired: "Choose what kind of feedback this is.",
-    categoryRequired: "Choose a category.",
-    subjectRequired: "Enter a subject.",
-    descriptionRequired: "Describe your feedback.",
-    tooLong: "{label} must be {max} characters or fewer.",
-    emailInvalid: "Enter an email address in the right format, like name@example.com.",
-    phoneInvalid: "Enter a phone number with 6 to 20 digits. You can use +, spaces, dashes " +
-      "and brackets.",
-    remaining: "You have {n} characters remaining.",
-    remainingOne: "You have 1 character remaining.",
-    over: "You have {n} characters too many.",
-    overOne: "You have 1 character too many.",
-    sending: "Sending your feedback…",
-    rejected: "The feedback could not be accepted: {message}",
-    tooMany: "Too many submissions have come from your connection recently. Wait a few " +
-      "minutes, then send the form again. Your answers are still here.",
-    unreachable: "Your feedback has not been sent: the feedback service cannot be reached. " +
-      "Check your connection and send the form again. Your answers are still here.",
-    serverError: "Your feedback has not been sent because of a problem on our side. Please " +
-      "send the form again in a few minutes. Your answers are still here.",
-    discarded: "Thank you for your feedback.",
-    receiptTitle: "Thank you. Your feedback has been received",
-    receiptIntro: "Keep this ticket number and private key. With them you can follow your " +
-      "feedback, add information if we ask for it, and tell us whether you are satisfied.",
-    number: "Ticket number",
-    key: "Private key",
-    received: "Received",
-    firstResponse: "First response due by",
-    resolution: "Resolution due by",
-    copyNumber: "Copy ticket number",
-    copyKey: "Copy private key",
-    copiedNumber: "Ticket number copied.",
-    copiedKey: "Private key copied.",
-    copyFailed: "Could not copy automatically. The text is selected: press Ctrl+C (or Cmd+C).",
-    warningTitle: "The private key is shown only once",
-    warning: "We store only a scrambled form of the key, so nobody, including our staff, can " +
-      "show it again or recover it if it is lost. Copy it, print this receipt or save the " +
-      "tracking link. Anyone with both the number and the key can read this ticket's " +
-      "history, so keep the key private.",
-    track: "Track this ticket",
-    trackHint: "The link contains your number and key: bookmark it only on a device you trust.",
-    print: "Print receipt",
-  },
-};
 
 const LIMITS = { subject: 200, description: 5000, location: 200, name: 100, email: 254 };
 // Same patterns as the server (api/chalicelib/domain/feedback.py), after the same width folding.
@@ -87,8 +34,8 @@ async function copyText(text, source) {
   }
 }
 
-function initFeedbackForm(root) {
-  const m = pickMessages(MESSAGES);
+async function initFeedbackForm(root) {
+  const m = await loadMessages("feedback-form");
   const $ = (id) => root.querySelector(`#${id}`);
   const form = $("fb-form");
   const select = $("fb-category");
@@ -133,7 +80,7 @@ function initFeedbackForm(root) {
     const email = v.email.normalize("NFKC");
     if (email && !EMAIL.test(email)) errors.email = m.emailInvalid;
     else limit("email");
-    const phone = v.phone.normalize("NFKC");
+    const phone = foldPhone(v.phone);
     const digits = phone.replace(/[^0-9]/g, "").length;
     if (phone && (!PHONE.test(phone) || phone.length > PHONE_MAX || digits < 6 || digits > 20)) {
       errors.phone = m.phoneInvalid;
@@ -328,7 +275,7 @@ function initFeedbackForm(root) {
       });
       return h("dd", {}, code, " ", button);
     };
-    const track = new URL("track/", SITE_ROOT);
+    const track = pageUrl("track/");
     track.hash = `number=${encodeURIComponent(ticket.number)}&key=${encodeURIComponent(ticket.key)}`;
     const print = h("button", { type: "button", class: "md-button" }, m.print);
     print.addEventListener("click", () => window.print());

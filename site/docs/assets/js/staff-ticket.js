@@ -150,7 +150,7 @@ widget("staff-ticket", (root, $, say) => {
   async function loadCanned(code) {
     canned = (await api("GET", `/v1/staff/canned?category=${encodeURIComponent(code)}`)).data?.canned || [];
     $("st-canned").replaceChildren(h("option", { value: "" }, canned.length ? "Choose one" : "None for this category"),
-      ...canned.map((c) => h("option", { value: c.id }, c.title)));
+      ...canned.map((c) => h("option", { value: c.id }, c.translations?.[ticket.language]?.title || c.title)));
   }
   $("st-canned-insert").addEventListener("click", () => {
     const choice = canned.find((c) => c.id === $("st-canned").value);
@@ -159,7 +159,9 @@ widget("staff-ticket", (root, $, say) => {
     const names = category(ticket.category)?.names;
     const values = { number: ticket.number, department: ticket.department, category: names?.[ticket.language] || names?.en || ticket.category };
     const area = $("st-reply-text");
-    const text = choice.text.replace(/\{(\w+)\}/g, (slot, key) => values[key] ?? slot);
+    // The template in the ticket's language (the one the API uses when sent the canned_id).
+    const template = choice.translations?.[ticket.language]?.text || choice.text;
+    const text = template.replace(/\{(\w+)\}/g, (slot, key) => values[key] ?? slot);
     area.value = area.value.trim() ? `${area.value.trimEnd()}\n\n${text}` : text;
     inserted = { id: choice.id, text: area.value };
     area.focus();

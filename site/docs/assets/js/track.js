@@ -3,7 +3,7 @@
 // The key is sent only in the X-Ticket-Key header, never in a request URL.
 import {
   categoryName, format, getCategories, getTicket, h, onEachPage, pickMessages, timeElement,
-  tidyCode,
+  language, pageUrl, tidyCode,
 } from "./api.js";
 
 const MESSAGES = {
@@ -30,6 +30,8 @@ const MESSAGES = {
     timeline: "History",
     timelineEmpty: "No public updates yet.",
     timelineLocked: "Enter the private key from your receipt to see the history of this ticket.",
+    otherLanguage: "This feedback was written in Chinese.",
+    otherLanguageLink: "查看中文版",
     by: "by {actor}",
     actors: { submitter: "you", staff: "our staff", system: "Clearloop" },
     statuses: {
@@ -63,6 +65,63 @@ const MESSAGES = {
       rejected: "Not taken forward",
       merged: "Merged",
       rating: "Rated",
+    },
+  },
+  zh: {
+    looking: "正在查询工单……",
+    numberRequired: "请输入工单号。",
+    invalidNumber: "工单号无效，请检查是否输入有误。工单号的格式如 FB-3K7QM-9X2QT。",
+    notFound: "没有这个工单号的工单，请核对回执上的工单号。",
+    invalidKey: "查询密钥与该工单不符。请核对回执上的密钥，或不填密钥，只查看办理状态。",
+    tooMany: "您的网络连接近期查询次数过多，请等几分钟后再试。",
+    unreachable: "暂时连不上工单服务，请检查网络连接后重试。",
+    serverError: "我们这边出了问题，请过几分钟再试。",
+    ticketTitle: "工单 {number}",
+    status: "办理状态",
+    type: "类型",
+    category: "类别",
+    submitted: "提交时间",
+    updated: "最近更新",
+    firstResponse: "首次答复截止时间",
+    resolution: "办结截止时间",
+    timeline: "办理记录",
+    timelineEmpty: "暂无公开的办理动态。",
+    timelineLocked: "输入回执上的查询密钥，即可查看本工单的办理记录。",
+    otherLanguage: "本工单使用英文提交。",
+    otherLanguageLink: "View in English",
+    by: "{actor}",
+    actors: { submitter: "您", staff: "工作人员", system: "系统" },
+    statuses: {
+      received: "已收到：等待受理",
+      acknowledged: "已受理：已转交相关部门",
+      in_progress: "办理中",
+      awaiting_info: "待您补充信息",
+      resolved: "已办结",
+      closed: "已结案",
+      reopened: "重新办理",
+      rejected: "不予受理",
+      merged: "已与其他工单合并",
+    },
+    types: {
+      complaint: "投诉",
+      suggestion: "建议",
+      inquiry: "咨询",
+      praise: "表扬",
+      report: "报修",
+    },
+    kinds: {
+      submitted: "已提交",
+      acknowledged: "已受理",
+      status_changed: "状态变更",
+      reply: "答复",
+      message: "补充信息",
+      info_requested: "请求补充信息",
+      resolved: "已办结",
+      reopened: "重新办理",
+      closed: "已结案",
+      rejected: "不予受理",
+      merged: "已合并",
+      rating: "已评价",
     },
   },
 };
@@ -190,8 +249,15 @@ function initTrack(root) {
     } else {
       history = h("p", {}, withKey ? m.timelineEmpty : m.timelineLocked);
     }
+    // A ticket written in the other language: offer its own language's page (same fragment).
+    const own = ticket.language && ticket.language !== language()
+      ? h("p", { class: "cl-hint", "data-ticket-language": ticket.language },
+        m.otherLanguage, " ",
+        h("a", { href: pageUrl("track/", ticket.language).pathname + location.hash, hreflang: ticket.language, lang: ticket.language }, m.otherLanguageLink))
+      : null;
     result.replaceChildren(
       h("h2", { id: "tr-result-title", tabindex: "-1" }, format(m.ticketTitle, { number: ticket.number })),
+      own,
       facts,
       h("h3", {}, m.timeline),
       history);
