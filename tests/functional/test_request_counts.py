@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -184,3 +185,28 @@ def test_transition_answers_exactly_what_a_fresh_read_shows(
         fresh = call(api, "GET", f"/v1/staff/tickets/{number}", **al)
         assert json.loads(answered.body) == json.loads(fresh.body)
         assert answered.headers["ETag"] == fresh.headers["ETag"]
+
+
+def test_the_sla_sweep_reads_a_resolved_ticket_only_once_its_auto_close_is_due(
+    api: Api, meter: Meter
+) -> None:
+    """A resolved ticket's place in the due index is its auto-close time: the 5-minute SLA
+    sweep does not read it before then (after it, until the daily run closes it, it does)."""
+    clock = deps.clock()
+    assert isinstance(clock, MovableClock)
+    al = bearer(make_staff("al", "agent", ["customer-service"]))
+    number = submit(api)["number"]
+    for status in ("acknowledged", "in_progress", "resolved"):
+        _transition(api, al, number, {"status": status, "text": "Done."})
+    resolved_at = clock.now()
+    autoclose_at = resolved_at + deps.timers().autoclose_after
+    sweep = deps.sweep_service()
+    for when in (resolved_at + timedelta(minutes=5), autoclose_at - timedelta(minutes=1)):
+        clock.current = when
+        report = sweep.run(frozenset({"sla"}))
+        assert (report.read, report.deferred) == (0, 0)
+    clock.current = autoclose_at + timedelta(minutes=1)
+    assert sweep.run(frozenset({"sla"})).deferred == 1
+    report = sweep.run(frozenset({"autoclose"}))
+    assert (report.read, report.closed) == (1, 1)
+    assert sweep.run(frozenset({"sla", "autoclose"})).read == 0
