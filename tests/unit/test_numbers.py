@@ -80,3 +80,35 @@ def test_keys_hash_and_compare(raw: bytes) -> None:
     assert numbers.key_matches(key.lower(), stored)
     other = numbers.format_key(bytes(b ^ 1 for b in raw))
     assert not numbers.key_matches(other, stored)
+
+
+def _reference_canonical(text: str) -> str:
+    """canonical_symbols as first written: NFKC, upper case, then one symbol at a time."""
+    import unicodedata
+
+    out = []
+    for ch in unicodedata.normalize("NFKC", text).upper():
+        if ch in "-_ .\u2010\u2011\u2012\u2013\u2014\u2212\u30fc" or ch.isspace():
+            continue
+        out.append({"I": "1", "L": "1", "O": "0"}.get(ch, ch))
+    return "".join(out)
+
+
+@settings(max_examples=300)
+@given(st.one_of(st.text(st.characters(max_codepoint=127)), st.text()))
+def test_canonical_symbols_fast_path_folds_like_the_reference(text: str) -> None:
+    assert numbers.canonical_symbols(text) == _reference_canonical(text)
+
+
+def test_canonical_symbols_of_every_ascii_character() -> None:
+    every = "".join(map(chr, range(128)))
+    assert numbers.canonical_symbols(every) == _reference_canonical(every)
+    assert numbers.canonical_symbols("fb-0000o 0000l\t") == "FB0000000001"
+
+
+@given(st.text(numbers.ALPHABET, min_size=9, max_size=9))
+def test_check_symbol_is_the_weighted_gf32_sum(payload: str) -> None:
+    total = 0
+    for weight, ch in zip(numbers._WEIGHTS, payload, strict=True):
+        total ^= numbers._gf32_mul(weight, numbers.ALPHABET.index(ch))
+    assert numbers.check_symbol(payload) == numbers.ALPHABET[total]

@@ -67,6 +67,9 @@ def _weights(count: int) -> list[int]:
 
 
 _WEIGHTS = _weights(RANDOM_SYMBOLS)
+# Each weight's products with the 32 symbol values, so a check is table look-ups (every lookup
+# and submission computes one).
+_PRODUCTS = [[_gf32_mul(w, v) for v in range(32)] for w in _WEIGHTS]
 
 
 def check_symbol(payload: str) -> str:
@@ -78,8 +81,8 @@ def check_symbol(payload: str) -> str:
     (it misses swapping 0 and Z).
     """
     total = 0
-    for weight, ch in zip(_WEIGHTS, payload, strict=True):
-        total ^= _gf32_mul(weight, _VALUE[ch])
+    for products, ch in zip(_PRODUCTS, payload, strict=True):
+        total ^= products[_VALUE[ch]]
     return ALPHABET[total]
 
 
@@ -92,12 +95,26 @@ def format_number(random_bytes: bytes, prefix: str) -> str:
     return f"{prefix}-{body[:5]}-{body[5:]}"
 
 
+_SEPARATORS = "-_ .\u2010\u2011\u2012\u2013\u2014\u2212\u30fc"
+# ASCII text is its own NFKC form: one translate does what the loop below does for it.
+_ASCII_FOLD = str.maketrans(
+    {
+        chr(c): None
+        if chr(c).upper() in _SEPARATORS or chr(c).isspace()
+        else _ALIASES.get(chr(c).upper(), chr(c).upper())
+        for c in range(128)
+    }
+)
+
+
 def canonical_symbols(text: str) -> str:
     """Upper-case, width-fold and alias-fold ``text``, dropping dashes and white space."""
+    if text.isascii():
+        return text.translate(_ASCII_FOLD)
     folded = unicodedata.normalize("NFKC", text).upper()
     out = []
     for ch in folded:
-        if ch in "-_ .\u2010\u2011\u2012\u2013\u2014\u2212\u30fc" or ch.isspace():
+        if ch in _SEPARATORS or ch.isspace():
             continue
         out.append(_ALIASES.get(ch, ch))
     return "".join(out)

@@ -3,7 +3,10 @@
 Idempotency: with an ``Idempotency-Key`` the private key is derived from the server secret, the
 idempotency key and the ticket number (HMAC), so a retried request gets the very same response
 while the key itself is never stored anywhere. The stored record holds only the response without
-the key, the request digest and the ticket number, and expires.
+the key, the request digest and the ticket number, and expires. The record is written in the
+ticket's own transaction, whose condition fails when an unexpired record holds the key
+(``IdempotencyExistsError``); only then is the record read, to replay the first response (or
+refuse a different body). A first-time submission is therefore one write and no read.
 """
 
 from __future__ import annotations
@@ -114,10 +117,9 @@ class SubmissionService:
         request_hash = _digest({"channel": channel, "submission": submission.canonical()})
         key_hash = None
         if idem_key is not None:
+            # Write first, read only on a retry: the transaction's condition on the idempotency
+            # record is the check, so a first-time submission costs one write and nothing else.
             key_hash = hashlib.sha256(f"feedback\x00{idem_key}".encode()).hexdigest()
-            replay = self._replay(key_hash, request_hash, now)
-            if replay is not None:
-                return replay
         for _ in range(_NUMBER_ATTEMPTS):
             number = numbers.format_number(
                 self._random.token_bytes(numbers.RANDOM_BYTES_FOR_NUMBER), self._prefix
@@ -153,9 +155,7 @@ class SubmissionService:
                 assert key_hash is not None  # noqa: S101 - only raised when a record was sent
                 replay = self._replay(key_hash, request_hash, now)
                 if replay is None:
-                    raise ConflictError(
-                        "A request with this Idempotency-Key is still being processed."
-                    ) from None
+                    continue  # the record expired and was deleted in between: the key is free
                 return replay
             return SubmissionResult({**body, "key": key}, replayed=False)
         raise ConflictError("Could not allocate a ticket number; please retry.")

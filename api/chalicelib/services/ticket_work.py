@@ -481,7 +481,10 @@ class TicketWorkService:
                 f"{self._site_origin}/track/#number={saved.number}" if self._site_origin else None
             )
             notify_submitter(self._notifier, self._cipher, saved, text, track_url=track)
-        return self.get(staff, t.number)
+        # The answer is the state just written (no second read): the ticket as saved and the
+        # timeline loaded plus this change's events, in the store's order (time, then seq).
+        timeline = sorted([*view.events, *change.events], key=lambda e: (e.at, e.seq))
+        return staff_view(TicketView(ticket=saved, events=timeline))
 
     def _merge_target(self, staff: StaffMember, source: Ticket, text: str) -> TicketView:
         number = parse_ticket_number(text, self._prefix)
