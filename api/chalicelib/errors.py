@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from chalicelib.store.port import IdempotencyRecord
 
 
 class ClearloopError(Exception):
@@ -85,9 +89,17 @@ class NumberTakenError(ClearloopError):
 
 
 class IdempotencyExistsError(ClearloopError):
-    """Another request already holds this idempotency key (the caller replays its record)."""
+    """Another request already holds this idempotency key (the caller replays its record).
+
+    ``holder`` is the record that holds the key when the adapter learnt it from the refused write
+    itself (so the caller needs no second read), else None.
+    """
 
     code = "idempotency_exists"
+
+    def __init__(self, message: str, holder: IdempotencyRecord | None = None) -> None:
+        super().__init__(message)
+        self.holder = holder
 
 
 class StaleVersionError(ConflictError):

@@ -204,9 +204,35 @@ def test_an_idempotency_key_held_by_another_request_is_still_reported(faults, ti
     first, first_events = new_ticket(1)
     second, second_events = new_ticket(2)
     faults.inner.create_ticket(first, first_events, make_record("idem", first.number))
-    with pytest.raises(IdempotencyExistsError):
+    with pytest.raises(IdempotencyExistsError) as raised:
         store.create_ticket(second, second_events, make_record("idem", second.number))
     assert faults.inner.get_ticket(second.number) is None
+    # The refusal named the holder, so the wrapper needed no read to know it was not ours.
+    assert raised.value.holder is not None
+    assert raised.value.holder.number == first.number
+    assert "get_ticket" not in faults.calls
+
+
+class HolderUnknown(Faults):
+    """An adapter whose refusal does not say who holds the key (the wrapper must look)."""
+
+    def create_ticket(self, *args: Any, **kwargs: Any) -> None:
+        try:
+            self.inner.create_ticket(*args, **kwargs)
+        except IdempotencyExistsError as e:
+            raise IdempotencyExistsError(e.message) from e
+
+
+def test_without_the_holder_the_wrapper_checks_whether_its_own_write_landed(faults, time):
+    unknown = HolderUnknown(faults.inner, time)
+    store = retrying(unknown, time)
+    ticket, events = new_ticket(1)
+    faults.inner.create_ticket(ticket, events, make_record("idem", ticket.number))
+    store.create_ticket(ticket, events, make_record("idem", ticket.number))  # ours: a success
+    assert unknown.calls["get_ticket"] == 1
+    other, other_events = new_ticket(2)
+    with pytest.raises(IdempotencyExistsError):
+        store.create_ticket(other, other_events, make_record("idem", other.number))
 
 
 def test_create_that_keeps_failing_stores_nothing_and_raises(faults, time):

@@ -151,9 +151,9 @@ class SubmissionService:
                 )
             except NumberTakenError:
                 continue  # astronomically rare with 45 random bits: draw again
-            except IdempotencyExistsError:
+            except IdempotencyExistsError as e:
                 assert key_hash is not None  # noqa: S101 - only raised when a record was sent
-                replay = self._replay(key_hash, request_hash, now)
+                replay = self._replay(key_hash, request_hash, now, e.holder)
                 if replay is None:
                     continue  # the record expired and was deleted in between: the key is free
                 return replay
@@ -166,8 +166,15 @@ class SubmissionService:
         mac = self._keyring.mac("ticket-key", f"{idem_key_hash}\x00{number}".encode())
         return numbers.format_key(mac)
 
-    def _replay(self, key_hash: str, request_hash: str, now: datetime) -> SubmissionResult | None:
-        record = self._store.get_idempotency(key_hash, now)
+    def _replay(
+        self,
+        key_hash: str,
+        request_hash: str,
+        now: datetime,
+        holder: IdempotencyRecord | None = None,
+    ) -> SubmissionResult | None:
+        # The adapter usually hands over the record that refused the write; read it otherwise.
+        record = holder if holder is not None else self._store.get_idempotency(key_hash, now)
         if record is None:
             return None
         if record.request_hash != request_hash:

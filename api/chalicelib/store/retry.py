@@ -155,9 +155,18 @@ class RetryingStore:
                     self.inner.create_ticket(ticket, events, idempotency)
                 else:
                     self.inner.create_ticket(ticket, events, idempotency, rollups)
-            except (NumberTakenError, IdempotencyExistsError):
-                # Taken by an earlier attempt of this very call (ours, or botocore's own retry
+            except IdempotencyExistsError as e:
+                # Held by an earlier attempt of this very call (ours, or botocore's own retry
                 # after a timeout)? Then the ticket is stored: report success, not a conflict.
+                # The refusal usually names the holder, which answers without a read.
+                if e.holder is not None:
+                    if e.holder.number == ticket.number:
+                        return
+                    raise
+                if landed():
+                    return
+                raise
+            except NumberTakenError:
                 if landed():
                     return
                 raise

@@ -435,11 +435,12 @@ class SqliteStore:
                 self._count(requests=1)
                 if idempotency is not None:
                     row = conn.execute(
-                        "SELECT expires_at FROM idempotency WHERE key_hash = ?",
+                        "SELECT expires_at, doc FROM idempotency WHERE key_hash = ?",
                         (idempotency.key_hash,),
                     ).fetchone()
                     if row is not None and row[0] > codec.iso(idempotency.created_at):
-                        raise IdempotencyExistsError("idempotency key already used")
+                        holder = codec.idempotency_from_record(json.loads(row[1]))
+                        raise IdempotencyExistsError("idempotency key already used", holder)
                     conn.execute(
                         "INSERT OR REPLACE INTO idempotency (key_hash, expires_at, doc) "
                         "VALUES (?, ?, ?)",

@@ -218,6 +218,8 @@ class DynamoTicketStore:
                         "ExpressionAttributeValues": {
                             ":now": {"S": codec.iso(idempotency.created_at)}
                         },
+                        # The refusal carries the holder, so a replay needs no second read.
+                        "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
                     }
                 }
             )
@@ -236,10 +238,13 @@ class DynamoTicketStore:
             except ClientError as e:
                 if _error_code(e) != "TransactionCanceledException":
                     raise
-                codes = [r.get("Code", "None") for r in e.response.get("CancellationReasons", [])]
+                reasons = e.response.get("CancellationReasons", [])
+                codes = [r.get("Code", "None") for r in reasons]
                 if idempotency is not None and codes and codes[-1] == "ConditionalCheckFailed":
+                    old = reasons[-1].get("Item")
+                    holder = codec.idempotency_from_record(_from_item(old)) if old else None
                     raise IdempotencyExistsError(
-                        "an unexpired request already holds this idempotency key"
+                        "an unexpired request already holds this idempotency key", holder
                     ) from e
                 if "ConditionalCheckFailed" in codes:
                     raise NumberTakenError(f"ticket number {ticket.number} is taken") from e
