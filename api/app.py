@@ -12,12 +12,15 @@ from chalice.app import Chalice, Rate, Response
 
 from chalicelib import deps
 from chalicelib.http import add_security_headers, reshape_chalice_error
-from chalicelib.routes import public, staff
+from chalicelib.routes import attachments, public, staff
 
 app = Chalice(app_name="clearloop")
 app.log.setLevel(logging.INFO)
 app.register_blueprint(public.bp)
 app.register_blueprint(staff.bp)
+app.register_blueprint(attachments.bp)
+# Photo uploads (local stage) and WebP photos travel as bytes, not text.
+app.api.binary_types.extend(["multipart/form-data", "image/webp"])
 
 
 @app.middleware("http")
