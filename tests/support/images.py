@@ -21,7 +21,13 @@ def _picture(size: tuple[int, int], mode: str = "RGB") -> Image.Image:
     image = Image.new(mode, size)
     w, h = size
     # A gradient, so the encoder has real content (and orientation is visible).
-    image.putdata([((x * 255) // w, (y * 255) // h, 128, 255)[: len(mode)] for y in range(h) for x in range(w)])
+    image.putdata(
+        [
+            ((x * 255) // w, (y * 255) // h, 128, 255)[: len(mode)]
+            for y in range(h)
+            for x in range(w)
+        ]
+    )
     return image
 
 
@@ -77,7 +83,9 @@ def png_bomb(width: int = 30_000, height: int = 30_000) -> bytes:
 
     header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)  # 8-bit greyscale
     rows = zlib.compress(b"\x00" * (width + 1) * 16, 9)  # only a few rows: still tiny
-    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
+    return (
+        b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", rows) + chunk(b"IEND", b"")
+    )
 
 
 def truncated_jpeg() -> bytes:
@@ -94,7 +102,13 @@ def has_metadata(data: bytes) -> list[str]:
             found.append(name)
     if len(image.getexif()):
         found.append("exif-tags")
-    for needle in (b"Exif\x00\x00", SERIAL.encode(), MAKE.encode(), b"GPS", b"http://ns.adobe.com/xap"):
+    for needle in (
+        b"Exif\x00\x00",
+        SERIAL.encode(),
+        MAKE.encode(),
+        b"GPS",
+        b"http://ns.adobe.com/xap",
+    ):
         if needle in data:
             found.append(repr(needle))
     return found
