@@ -24,6 +24,7 @@ from chalicelib.errors import PayloadTooLargeError, UnsupportedMediaTypeError, V
 if TYPE_CHECKING:
     from PIL.Image import Image
 
+
 # The first bytes of each accepted format (checked before Pillow sees the file).
 def _is_jpeg(head: bytes) -> bool:
     return head.startswith(b"\xff\xd8\xff")
