@@ -1,0 +1,77 @@
+"""Photos in a real browser (issue #12): chosen in the feedback form (previews, checks,
+progress), uploaded after the ticket is created, listed on the receipt, and seen by staff as
+thumbnails linking to the cleaned photo, with no metadata left in what the browser receives."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.e2e.helpers import Watch, open_feedback_form, wait_past_fill_time
+from tests.e2e.test_staff_console import TOKEN_KEY, add_staff
+from tests.support import images
+from tests.support.stack import Stack
+
+pytestmark = pytest.mark.e2e
+
+
+def photo(name: str, data: bytes, mime: str = "image/jpeg") -> dict[str, Any]:
+    return {"name": name, "mimeType": mime, "buffer": data}
+
+
+def test_a_photo_chosen_in_the_form_reaches_staff_without_its_metadata(
+    page: Page, stack: Stack, watch: Watch
+) -> None:
+    ready_at = open_feedback_form(page, stack.site_url)
+    page.get_by_role("radio", name="Fault or hazard").check()
+    page.get_by_label("Category").select_option(label="Waiting times")
+    page.get_by_label("Subject").fill("Broken paving by the library door")
+    page.get_by_label("Description").fill("A slab is cracked and lifted; someone will trip.")
+
+    picker = page.get_by_label("Photos (optional)", exact=True)
+    expect(picker).to_be_visible()
+    assert picker.get_attribute("accept") == "image/jpeg,image/png,image/webp"
+    # Checked before any upload: a script named .jpg (wrong type) is refused by the picker.
+    picker.set_input_files([photo("shell.php", images.PHP, "application/x-php")])
+    expect(page.locator("#fb-photos-error")).to_have_text(
+        "shell.php is not a JPEG, PNG or WebP photo."
+    )
+    picker.set_input_files([photo("door.jpg", images.jpeg_with_gps((120, 90)))])
+    expect(page.locator("#fb-photos-error")).to_be_hidden()
+    preview = page.get_by_role("img", name="Preview of door.jpg")
+    expect(preview).to_be_visible()
+    assert (preview.get_attribute("src") or "").startswith("blob:")
+    expect(page.get_by_role("button", name="Remove door.jpg")).to_be_visible()
+
+    wait_past_fill_time(ready_at)
+    with page.expect_request(lambda r: r.url.endswith("/complete")) as completed:
+        page.get_by_role("button", name="Send feedback").click()
+    assert json.loads(completed.value.post_data or "{}") == {"filename": "door.jpg"}
+    heading = page.get_by_role("heading", name="Thank you. Your feedback has been received")
+    expect(heading).to_be_focused()
+    expect(page.locator("#fb-receipt-photos")).to_have_text("door.jpg: attached.")
+    number = page.locator("#fb-receipt-number").inner_text()
+    uploads = [r for r in watch.requests if r.url.endswith("/v1/local-blobs/upload")]
+    assert len(uploads) == 1
+    assert "multipart/form-data" in uploads[0].headers["content-type"]
+
+    # Staff open the ticket: the thumbnail loads (CSP allows it) and links to the full photo.
+    token = add_staff(stack, "sue", "Sue Supervisor", "supervisor", "customer-service")
+    page.add_init_script(f"sessionStorage.setItem('{TOKEN_KEY}', {json.dumps(token)})")
+    page.goto(f"{stack.site_url}/staff/ticket/#{number}")
+    thumb = page.locator("#st-photos img")
+    expect(thumb).to_have_count(1)
+    expect(thumb).to_be_visible()
+    page.wait_for_function(
+        "() => document.querySelector('#st-photos img').naturalWidth > 0", timeout=10_000
+    )
+    assert thumb.evaluate("img => [img.naturalWidth, img.naturalHeight]") == [120, 90]
+    full = page.locator("#st-photos a").get_attribute("href") or ""
+    assert full.startswith(stack.api_url + "/v1/local-blobs/view?")
+    served = page.request.get(full)
+    assert served.ok
+    assert served.headers["content-type"] == "image/jpeg"
+    assert images.has_metadata(served.body()) == []
