@@ -347,6 +347,7 @@ def publish_service() -> PublishService:
             site_sink(),
             site_origin=s.site_origin,
             months=s.publish_months,
+            blobs=blobs,
         )
 
     return _cached("publish_service", build)
