@@ -415,3 +415,46 @@ def test_retention_purges_photos_with_the_contact_details(photos: Photos) -> Non
     kinds = [e["kind"] for e in staff["timeline"]]
     assert "attachments_purged" in kinds
     assert "contact_purged" in kinds
+
+
+# -- publication --------------------------------------------------------------------------------
+
+
+def test_a_supervisor_publishes_an_approved_photo_only_after_approval(photos: Photos) -> None:
+    from chalicelib.publish.sinks import MemorySink
+    from tests.functional.publication_helpers import publication, resolve
+
+    sink = MemorySink()
+    deps.override(site_sink=sink)
+    sue = bearer(make_staff("sue", "supervisor", ["customer-service"]))
+    created = resolve(photos.api, sue)
+    number = created["number"]
+    first = json.loads(photos.attach(created, images.jpeg_with_gps(), "image/jpeg").body)
+    json.loads(photos.attach(created, images.png(), "image/png").body)  # never approved
+
+    deps.publish_service().run()
+    assert not [k for k in sink.files if k.startswith("board/items/")]  # not approved yet
+
+    r = publication(photos.api, sue, number, {"action": "approve", "photos": ["x" * 26]})
+    assert r.status_code == 400
+    assert "photos" in json.loads(r.body)["error"]["fields"]
+    r = publication(photos.api, sue, number, {"action": "approve", "photos": [first["id"]]})
+    assert r.status_code == 200, r.body
+    state = json.loads(r.body)["publication"]
+    assert state["photos"] == [first["id"]]
+    board_id = state["board_id"]
+
+    deps.publish_service().run()
+    item = f"board/items/{board_id}/"
+    published = sorted(k for k in sink.files if k.startswith(item))
+    assert published == [f"{item}index.html", f"{item}photo-1.jpg"]  # the approved one only
+    body, content_type, _ = sink.files[f"{item}photo-1.jpg"]
+    assert content_type == "image/jpeg"
+    assert images.has_metadata(body) == []
+    assert first["id"] not in sink.files[f"{item}index.html"][0].decode()
+    assert 'src="photo-1.jpg"' in sink.files[f"{item}index.html"][0].decode()
+
+    r = publication(photos.api, sue, number, {"action": "withdraw"})
+    assert r.status_code == 200, r.body
+    deps.publish_service().run()
+    assert not [k for k in sink.files if k.startswith(item)]
