@@ -58,18 +58,31 @@ def test_a_photo_chosen_in_the_form_reaches_staff_without_its_metadata(
     assert len(uploads) == 1
     assert "multipart/form-data" in uploads[0].headers["content-type"]
 
-    # Staff open the ticket: the thumbnail loads (CSP allows it) and links to the full photo.
+    # The tracking page (with the key) shows the photo and takes one more.
+    page.get_by_role("link", name="Track this ticket").click()
+    mine = page.get_by_role("img", name="Your photo 1: door.jpg")
+    expect(mine).to_be_visible()
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('#tr-result img')].every(i => i.naturalWidth > 0)"
+    )
+    page.get_by_label("Add a photo (optional)").set_input_files(
+        [photo("sign.png", images.png((80, 60)), "image/png")]
+    )
+    expect(page.get_by_role("img", name="Your photo 2: sign.png")).to_be_visible()
+    expect(page.locator("#tr-result .cl-timeline li[data-kind=attachment_added]")).to_have_count(2)
+
+    # Staff open the ticket: the thumbnails load (CSP allows them) and link to the full photos.
     token = add_staff(stack, "sue", "Sue Supervisor", "supervisor", "customer-service")
     page.add_init_script(f"sessionStorage.setItem('{TOKEN_KEY}', {json.dumps(token)})")
     page.goto(f"{stack.site_url}/staff/ticket/#{number}")
-    thumb = page.locator("#st-photos img")
-    expect(thumb).to_have_count(1)
+    expect(page.locator("#st-photos img")).to_have_count(2)
+    thumb = page.locator("#st-photos img").first
     expect(thumb).to_be_visible()
     page.wait_for_function(
         "() => document.querySelector('#st-photos img').naturalWidth > 0", timeout=10_000
     )
     assert thumb.evaluate("img => [img.naturalWidth, img.naturalHeight]") == [120, 90]
-    full = page.locator("#st-photos a").get_attribute("href") or ""
+    full = page.locator("#st-photos a").first.get_attribute("href") or ""
     assert full.startswith(stack.api_url + "/v1/local-blobs/view?")
     served = page.request.get(full)
     assert served.ok

@@ -21,6 +21,14 @@ const MESSAGES = {
 };
 
 const TIMEOUT_MS = 120000;
+export const TYPES = ["image/jpeg", "image/png", "image/webp"];
+export const MAX_BYTES = 5 * 1048576; // the server's defaults (api/chalicelib/config.py)
+export const MAX_COUNT = 3;
+
+function styles() {
+  if (document.getElementById("cl-photos-css")) return;
+  document.head.append(h("link", { id: "cl-photos-css", rel: "stylesheet", href: new URL("../css/photos.css", import.meta.url) }));
+}
 const megabytes = (bytes) => Math.round((bytes / 1048576) * 10) / 10;
 
 /** Resolve a form or link URL from the API: an absolute URL (S3) or a path on the API. */
@@ -66,9 +74,7 @@ export function photoPicker(input, list, setError) {
   const maxBytes = Number(input.dataset.maxBytes);
   const maxCount = Number(input.dataset.maxCount);
   let chosen = [];
-  if (!document.getElementById("cl-photos-css")) {
-    document.head.append(h("link", { id: "cl-photos-css", rel: "stylesheet", href: new URL("../css/photos.css", import.meta.url) }));
-  }
+  styles();
 
   function item(entry) {
     const name = entry.file.name;
@@ -127,6 +133,7 @@ export function photoPicker(input, list, setError) {
 
 /** Thumbnails linking to the full photos (links expire after a few minutes: reload for new ones). */
 export function photoList(attachments, label = "Photo {n}") {
+  styles();
   return h("ul", { class: "cl-photos" }, attachments.map((a, i) => h("li", { class: "cl-photo" },
     h("a", { href: apiUrl(a.url), target: "_blank", rel: "noopener" },
       h("img", { src: apiUrl(a.thumbnail_url), alt: format(label, { n: i + 1, name: a.filename || "" }), width: 160 })))));

@@ -63,7 +63,18 @@ const MESSAGES = {
       rejected: "Not taken forward",
       merged: "Merged",
       rating: "Rated",
+      attachment_added: "Photo added",
     },
+    photos: "Your photos",
+    photoAlt: "Your photo {n}: {name}",
+    noPhotos: "You have not added any photos.",
+    addPhoto: "Add a photo (optional)",
+    addPhotoHint: "JPEG, PNG or WebP, at most 5 MB; up to 3 photos per ticket. Location and " +
+      "camera details are removed before anyone sees it.",
+    photoInvalid: "{name} is not a JPEG, PNG or WebP photo of at most 5 MB.",
+    photoProgress: "Uploading {name}: {percent}%",
+    photoFailed: "The photo was not added: {message}",
+    photoUnreachable: "the service cannot be reached.",
   },
 };
 
@@ -141,7 +152,7 @@ function initTrack(root) {
     if (mine !== request) return;
     status.textContent = "";
     if (response.ok && response.data?.number) {
-      await render(response.data, Boolean(key));
+      await render(response.data, Boolean(key), key);
       if (mine !== request) return;
       result.hidden = false;
       if (focusResult) result.querySelector("h2").focus();
@@ -165,7 +176,34 @@ function initTrack(root) {
     }
   }
 
-  async function render(ticket, withKey) {
+  // With the key: the submitter's photos, and a control to add one while the ticket is open.
+  async function photos(ticket, key) {
+    const { MAX_BYTES, MAX_COUNT, TYPES, photoList, uploadPhoto } = await import("./photos.js");
+    const list = ticket.attachments;
+    const out = [h("h3", {}, m.photos), list.length ? photoList(list, m.photoAlt) : h("p", {}, m.noPhotos)];
+    if (["closed", "rejected", "merged"].includes(ticket.status) || list.length >= MAX_COUNT) return out;
+    const input = h("input", { type: "file", id: "tr-photo", accept: TYPES.join(","), "aria-describedby": "tr-photo-hint" });
+    const note = h("p", { class: "cl-status", id: "tr-photo-status", role: "status" });
+    input.addEventListener("change", async () => {
+      const file = input.files[0];
+      if (!file) return;
+      if (!TYPES.includes(file.type) || file.size > MAX_BYTES) {
+        note.textContent = format(m.photoInvalid, { name: file.name });
+        return;
+      }
+      input.disabled = true;
+      const progress = (share) => { note.textContent = format(m.photoProgress, { name: file.name, percent: Math.round(share * 100) }); };
+      const r = await uploadPhoto(ticket.number, key, file, progress);
+      input.disabled = false;
+      if (r.ok) lookUp(ticket.number, key, { focusResult: false });
+      else note.textContent = format(m.photoFailed, { message: r.error?.message || m.photoUnreachable });
+    });
+    out.push(h("div", { class: "cl-field" }, h("label", { for: "tr-photo" }, m.addPhoto),
+      h("p", { class: "cl-hint", id: "tr-photo-hint" }, m.addPhotoHint), input, note));
+    return out;
+  }
+
+  async function render(ticket, withKey, key = "") {
     const deadlines = ticket.deadlines || {};
     const row = (name, value) => value && [h("dt", {}, name), h("dd", {}, value)];
     const facts = h("dl", { class: "cl-facts" },
@@ -194,7 +232,8 @@ function initTrack(root) {
       h("h2", { id: "tr-result-title", tabindex: "-1" }, format(m.ticketTitle, { number: ticket.number })),
       facts,
       h("h3", {}, m.timeline),
-      history);
+      history,
+      ...(Array.isArray(ticket.attachments) && withKey ? await photos(ticket, key) : []));
   }
 
   function fromFragment({ focusResult }) {
