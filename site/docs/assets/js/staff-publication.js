@@ -79,7 +79,7 @@ widget("staff-publication", (root, $, say) => {
   async function act(action) {
     const body = { action };
     if (action !== "withdraw") for (const [part] of PARTS) body[part] = $(`sp-${part}`).value.trim();
-    if (action === "approve") body.photos = [...root.querySelectorAll("#sp-photos-list input:checked")].map((c) => c.value);
+    if (action === "approve" && !$("sp-photos").hidden) body.photos = [...root.querySelectorAll("#sp-photos-list input:checked")].map((c) => c.value);
     say("sp-result-status", action === "preview" ? "Preparing the preview…" : "Saving…");
     // Approve and withdraw act on the version on show: a ticket changed meanwhile is a 409.
     const headers = action === "preview" ? {} : { "If-Match": String(ticket.version) };
