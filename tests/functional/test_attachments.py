@@ -378,6 +378,10 @@ def test_completion_is_idempotent_and_needs_an_upload(photos: Photos) -> None:
     again = photos.complete(ticket, form["attachment_id"])
     assert (first.status_code, again.status_code) == (201, 200)
     assert json.loads(again.body)["id"] == json.loads(first.body)["id"]
+    # The form still works for a few minutes: a second upload is deleted by the retry.
+    assert photos.upload(form, images.png()) < 300
+    assert photos.complete(ticket, form["attachment_id"]).status_code == 200
+    assert not [k for k in photos.objects() if k.startswith("quarantine/")]
     assert photos.complete(ticket, "not-an-id").status_code == 404
 
 
@@ -458,3 +462,42 @@ def test_a_supervisor_publishes_an_approved_photo_only_after_approval(photos: Ph
     assert r.status_code == 200, r.body
     deps.publish_service().run()
     assert not [k for k in sink.files if k.startswith(item)]
+
+
+def test_a_failing_photo_purge_keeps_the_records_and_still_erases_the_contact(
+    photos: Photos,
+) -> None:
+    from chalicelib.services.sweep import SweepService
+
+    ticket = submit(photos.api, contact={"email": "ann@example.org", "consent_to_contact": True})
+    assert photos.attach(ticket, images.png(), "image/png").status_code == 201
+    token = make_staff("sue", "supervisor", ["customer-service"])
+    r = photos.call(
+        "POST",
+        f"/v1/staff/tickets/{ticket['number']}/transitions",
+        {"status": "rejected", "text": "Not for us.", "reject_kind": "out_of_scope"},
+        **bearer(token),
+    )
+    assert r.status_code == 200, r.body
+
+    def unreachable(_: Any) -> int:
+        raise OSError("bucket unreachable")
+
+    photos.clock.advance(days=366)
+    sweep = SweepService(
+        deps.store(),
+        photos.clock,
+        deps.policy(),
+        deps.timers(),
+        deps.notifier(),
+        deps.directory(),
+        purge_attachments=unreachable,
+    )
+    assert sweep.run(frozenset({"retention"})).purged == 1
+    stored = deps.store().get_ticket(ticket["number"])
+    assert stored is not None
+    assert stored.ticket.contact_ciphertext is None
+    assert len(stored.ticket.attributes["attachments"]) == 1  # still recorded, still due
+    assert stored.ticket.due_at is not None
+    assert deps.sweep_service().run(frozenset({"retention"})).purged == 1
+    assert photos.objects() == []

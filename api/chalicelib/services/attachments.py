@@ -159,11 +159,13 @@ class AttachmentService:
         if not domain.ID_PATTERN.match(attachment_id):
             raise AttachmentNotFoundError("No such attachment upload.")
         ticket = self._load(number_text, key).ticket
-        done = domain.find(ticket, attachment_id)
-        if done is not None:
-            return self._view(ticket.number, done, with_links=True), False
         blobs = self._blobs()
         quarantined = domain.quarantine_key(ticket.number, attachment_id)
+        done = domain.find(ticket, attachment_id)
+        if done is not None:
+            # A retry; anything uploaded again with the still-valid form goes too.
+            blobs.delete([quarantined])
+            return self._view(ticket.number, done, with_links=True), False
         try:
             size = blobs.size(quarantined)
             if size is None:

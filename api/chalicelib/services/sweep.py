@@ -200,7 +200,13 @@ class SweepService:
             and attachments_of(ticket)
             and now >= finished + self._timers.attachments_kept
         ):
-            deleted = self._purge_attachments(ticket)
+            try:
+                deleted = self._purge_attachments(ticket)
+            except Exception:
+                # The photos stay recorded (and due): the next daily run tries again. One
+                # unreachable bucket must not stop the contact purge or the rest of the run.
+                log.exception("photo purge failed for %s", ticket.number)
+                return bool(change.events)
             change.ticket = without_attachments(change.ticket, now)
             change.event(
                 "attachments_purged",
