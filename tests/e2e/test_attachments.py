@@ -5,15 +5,16 @@ thumbnails linking to the cleaned photo, with no metadata left in what the brows
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.helpers import Watch, open_feedback_form, wait_past_fill_time
-from tests.e2e.test_staff_console import TOKEN_KEY, add_staff
+from tests.e2e.test_staff_console import TOKEN_KEY, add_staff, clearloop
 from tests.support import images
-from tests.support.stack import Stack
+from tests.support.stack import Stack, http_request
 
 pytestmark = pytest.mark.e2e
 
@@ -87,4 +88,96 @@ def test_a_photo_chosen_in_the_form_reaches_staff_without_its_metadata(
     served = page.request.get(full)
     assert served.ok
     assert served.headers["content-type"] == "image/jpeg"
+    assert images.has_metadata(served.body()) == []
+
+
+def attach_by_api(stack: Stack, number: str, key: str, data: bytes) -> dict[str, Any]:
+    """Form, upload, completion, as the site does them (the form's file part last)."""
+    import uuid
+
+    headers = {"X-Ticket-Key": key}
+    path = f"/v1/tickets/{number}/attachments"
+    body = {"content_type": "image/jpeg", "size": len(data)}
+    form = http_request("POST", stack.api_url + path, body=body, headers=headers).json()
+    boundary = uuid.uuid4().hex
+    parts = b"".join(
+        f'--{boundary}\r\nContent-Disposition: form-data; name="{k}"\r\n\r\n{v}\r\n'.encode()
+        for k, v in form["fields"].items()
+    )
+    parts += (
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.jpg"\r\n'
+            "Content-Type: image/jpeg\r\n\r\n"
+        ).encode()
+        + data
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
+    sent = http_request(
+        "POST",
+        stack.api_url + form["url"],
+        body=parts,
+        headers={"Content-Type": f"multipart/form-data; boundary={boundary}"},
+    )
+    assert sent.status == 204, sent.text
+    done = http_request(
+        "POST", f"{stack.api_url}{path}/{form['attachment_id']}/complete", headers=headers
+    )
+    assert done.status == 201, done.text
+    result: dict[str, Any] = done.json()
+    return result
+
+
+def test_an_approved_photo_appears_on_the_board_item(
+    page: Page, stack: Stack, watch: Watch, site_dir: Path
+):
+    created = http_request(
+        "POST",
+        stack.api_url + "/v1/feedback",
+        body={
+            "type": "report",
+            "category": "service-waiting",
+            "subject": "Broken bench",
+            "description": "The bench by the bus stop is broken.",
+            "consent_to_publish": True,
+        },
+    ).json()
+    number = created["number"]
+    attach_by_api(stack, number, created["key"], images.jpeg_with_gps((90, 60)))
+    token = add_staff(stack, "pat", "Pat Supervisor", "supervisor", "customer-service")
+    path = f"/v1/staff/tickets/{number}"
+    auth = {"Authorization": f"Bearer {token}"}
+    version = http_request("GET", stack.api_url + path, headers=auth).json()["version"]
+    for status, text in (("acknowledged", ""), ("in_progress", ""), ("resolved", "Replaced.")):
+        body = {"status": status, **({"text": text} if text else {})}
+        answer = http_request(
+            "POST",
+            stack.api_url + path + "/transitions",
+            body=body,
+            headers={**auth, "If-Match": str(version)},
+        )
+        assert answer.status == 200, answer.text
+        version = answer.json()["version"]
+
+    page.add_init_script(f"sessionStorage.setItem('{TOKEN_KEY}', {json.dumps(token)})")
+    page.goto(f"{stack.site_url}/staff/publication/#{number}")
+    expect(page.locator("#sp-title")).to_contain_text(number)
+    page.locator("#sp-summary").fill("A broken bench at a bus stop.")
+    choice = page.get_by_role("checkbox", name="Photo 1")
+    expect(choice).not_to_be_checked()
+    choice.check()
+    page.get_by_role("button", name="Approve for the board").click()
+    expect(page.locator("#sp-result-status")).to_contain_text("Approved")
+    board_id = http_request("GET", stack.api_url + path, headers=auth).json()["publication"][
+        "board_id"
+    ]
+
+    clearloop(stack, "publish", "--site-dir", str(site_dir))
+    page.goto(f"{stack.site_url}/board/items/{board_id}/")
+    shown = page.get_by_role("img", name="Photo 1 of the issue")
+    expect(shown).to_be_visible()
+    page.wait_for_function(
+        "() => document.querySelector('img[alt=\"Photo 1 of the issue\"]').naturalWidth > 0"
+    )
+    served = page.request.get(f"{stack.site_url}/board/items/{board_id}/photo-1.jpg")
+    assert served.ok
     assert images.has_metadata(served.body()) == []
