@@ -19,12 +19,15 @@ from chalicelib.http import (
     reshape_chalice_error,
     set_language,
 )
-from chalicelib.routes import public, staff
+from chalicelib.routes import attachments, public, staff
 
 app = Chalice(app_name="clearloop")
 app.log.setLevel(logging.INFO)
 app.register_blueprint(public.bp)
 app.register_blueprint(staff.bp)
+app.register_blueprint(attachments.bp)
+# Photo uploads (local stage) and WebP photos travel as bytes, not text.
+app.api.binary_types.extend(["multipart/form-data", "image/webp"])
 
 
 @app.middleware("http")

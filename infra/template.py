@@ -400,10 +400,10 @@ def _role() -> Json:
     }
 
 
-def response_headers_config(api_origin: str) -> Json:
+def response_headers_config(api_origin: str, upload_origin: str | None = None) -> Json:
     """The CloudFront response headers policy config: the local runner's production headers
     (``chalicelib.runner.security_headers``, the single source) plus the API's HSTS."""
-    headers = dict(security_headers(api_origin))
+    headers = dict(security_headers(api_origin, upload_origin))
     hsts = SECURITY_HEADERS["Strict-Transport-Security"]
     max_age = int(hsts.split(";")[0].split("=")[1])
     security: Json = {
@@ -502,7 +502,11 @@ def _site() -> Json:
         },
         SITE_HEADERS: {
             "Type": "AWS::CloudFront::ResponseHeadersPolicy",
-            "Properties": {"ResponseHeadersPolicyConfig": response_headers_config(api_origin)},
+            "Properties": {
+                "ResponseHeadersPolicyConfig": response_headers_config(
+                    api_origin, ATTACHMENT_ORIGIN
+                )
+            },
         },
         SITE_INDEX_FUNCTION: {
             "Type": "AWS::CloudFront::Function",
@@ -735,6 +739,7 @@ def merge_template(stage: str, site_origin: str) -> Json:
         **_role(),
         **_site(),
         **_alarms(stage),
+        **attachment_resources(site_origin),
     }
     return {
         "Description": f"Clearloop ({stage}): API, scheduled functions, table, keys, site, alarms",
@@ -792,6 +797,7 @@ def merge_template(stage: str, site_origin: str) -> Json:
             "ContactKeyArn": {"Value": get_att(CONTACT_KEY, "Arn")},
             "MacKeyArn": {"Value": get_att(MAC_KEY, "Arn")},
             "AlarmTopicArn": {"Value": ref(ALARM_TOPIC)},
+            "AttachmentBucketName": {"Value": ref(ATTACHMENT_BUCKET)},
         },
     }
 
@@ -863,6 +869,7 @@ def finish_template(template: Json, *, stage: str, site_origin: str, runtime: st
                 "CLEARLOOP_SITE_BUCKET": ref(SITE_BUCKET),
                 # Empty when no sender is configured: each message then fails, logged.
                 "CLEARLOOP_SES_SENDER": ref(SES_SENDER),
+                "CLEARLOOP_ATTACHMENT_BUCKET": ref(ATTACHMENT_BUCKET),
                 # The package is read-only on Lambda; /tmp is the one writable folder.
                 "CLEARLOOP_DATA_DIR": LAMBDA_DATA_DIR,
             }
@@ -912,3 +919,114 @@ def finish_template(template: Json, *, stage: str, site_origin: str, runtime: st
         }
     )
     return template
+
+
+# -- photo attachments (issue #12) ------------------------------------------------------------
+
+ATTACHMENT_BUCKET: Final = "AttachmentBucket"
+ATTACHMENT_BUCKET_POLICY: Final = "AttachmentBucketPolicy"
+# The origin of presigned forms and links (chalicelib.blobs.s3.make_blob_client): the site's
+# CSP allows it for the upload (connect-src) and the photos (img-src).
+ATTACHMENT_ORIGIN: Final = f"https://${{{ATTACHMENT_BUCKET}}}.s3.${{AWS::Region}}.amazonaws.com"
+QUARANTINE_DAYS: Final = 1
+
+
+def attachment_resources(site_origin: str) -> Json:
+    """The private photo bucket: encrypted, no public access, TLS only, uploads (quarantine/)
+    expiring after a day in case no completion deletes them, POST from the site's origin only
+    (CORS); and the functions' least-privilege access to its two prefixes."""
+    bucket_arn = get_att(ATTACHMENT_BUCKET, "Arn")
+    objects = [
+        sub(f"${{{ATTACHMENT_BUCKET}.Arn}}/quarantine/*"),
+        sub(f"${{{ATTACHMENT_BUCKET}.Arn}}/attachments/*"),
+    ]
+    return {
+        ATTACHMENT_BUCKET: {
+            "Type": "AWS::S3::Bucket",
+            # Photos are personal data kept with their tickets (the table is retained too);
+            # retention erases them, not a redeploy.
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
+            "Properties": {
+                "BucketEncryption": {
+                    "ServerSideEncryptionConfiguration": [
+                        {"ServerSideEncryptionByDefault": {"SSEAlgorithm": "AES256"}}
+                    ]
+                },
+                "PublicAccessBlockConfiguration": {
+                    "BlockPublicAcls": True,
+                    "BlockPublicPolicy": True,
+                    "IgnorePublicAcls": True,
+                    "RestrictPublicBuckets": True,
+                },
+                "OwnershipControls": {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]},
+                "LifecycleConfiguration": {
+                    "Rules": [
+                        {
+                            "Id": "expire-quarantine",
+                            "Status": "Enabled",
+                            "Prefix": "quarantine/",
+                            "ExpirationInDays": QUARANTINE_DAYS,
+                            "AbortIncompleteMultipartUpload": {"DaysAfterInitiation": 1},
+                        }
+                    ]
+                },
+                "CorsConfiguration": {
+                    "CorsRules": [
+                        {
+                            "AllowedMethods": ["POST"],
+                            "AllowedOrigins": [site_origin],
+                            "AllowedHeaders": ["*"],
+                            "MaxAge": 600,
+                        }
+                    ]
+                },
+            },
+        },
+        ATTACHMENT_BUCKET_POLICY: {
+            "Type": "AWS::S3::BucketPolicy",
+            "Properties": {
+                "Bucket": ref(ATTACHMENT_BUCKET),
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            "Sid": "TlsOnly",
+                            "Effect": "Deny",
+                            "Principal": "*",
+                            "Action": "s3:*",
+                            "Resource": [bucket_arn, sub(f"${{{ATTACHMENT_BUCKET}.Arn}}/*")],
+                            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+                        }
+                    ],
+                },
+            },
+        },
+        "AttachmentAccessPolicy": {
+            "Type": "AWS::IAM::RolePolicy",
+            "Properties": {
+                "RoleName": ref(FUNCTION_ROLE),
+                "PolicyName": "attachments",
+                "PolicyDocument": {
+                    "Version": "2012-10-17",
+                    "Statement": [
+                        {
+                            # Presigned forms and links carry the role's signature, so the role
+                            # needs what they allow: put (upload), get (view), delete.
+                            "Sid": "AttachmentObjects",
+                            "Effect": "Allow",
+                            "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                            "Resource": objects,
+                        },
+                        {
+                            "Sid": "AttachmentListing",
+                            "Effect": "Allow",
+                            "Action": ["s3:ListBucket"],
+                            "Resource": bucket_arn,
+                            "Condition": {"StringLike": {"s3:prefix": ["attachments/*"]}},
+                        },
+                    ],
+                },
+            },
+        },
+    }

@@ -28,15 +28,22 @@
 | CLEARLOOP_SITE_PREFIX | (none) | key prefix of the site inside that bucket |
 | CLEARLOOP_PUBLISH_DIR | <project>/build/site | the built site the publisher writes into (local) |
 | CLEARLOOP_PUBLISH_MONTHS | 12 | months of statistics and board items the publisher shows |
+| CLEARLOOP_ATTACHMENT_BUCKET | (none) | private S3 bucket for photos (AWS); else a folder |
+| CLEARLOOP_ATTACHMENT_DIR | <data dir>/blobs | where the local stage keeps attachments |
+| CLEARLOOP_ATTACHMENT_MAX_MB | 5 | largest photo, in MiB |
+| CLEARLOOP_ATTACHMENT_MAX_COUNT | 3 | photos per ticket |
+| CLEARLOOP_ATTACHMENT_TYPES | image/jpeg,image/png,image/webp | accepted photo types |
+| CLEARLOOP_ATTACHMENT_RETENTION_DAYS | = contact | photos erased this long after closing |
 | AWS_REGION / AWS_DEFAULT_REGION | us-east-1 | region for AWS clients |
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 STAGES = ("local", "dev", "prod")
 STORES = ("sqlite", "dynamodb")
@@ -78,6 +85,12 @@ class Settings:
     site_prefix: str = ""
     publish_dir: Path = _PROJECT_ROOT / "build" / "site"
     publish_months: int = 12
+    attachment_bucket: str | None = None
+    attachment_dir: Path = Path(".local/blobs")
+    attachment_max_bytes: int = 5 * 1024 * 1024
+    attachment_max_count: int = 3
+    attachment_types: tuple[str, ...] = ("image/jpeg", "image/png", "image/webp")
+    attachment_retention_days: int = 365
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -152,4 +165,34 @@ class Settings:
                 get("CLEARLOOP_PUBLISH_DIR", str(_PROJECT_ROOT / "build" / "site"))
             ).expanduser(),
             publish_months=whole("CLEARLOOP_PUBLISH_MONTHS", 12, 1),
+            **_attachment_settings(e, data_dir, get, whole),
         )
+
+
+def _attachment_settings(
+    e: Mapping[str, str],
+    data_dir: Path,
+    get: Callable[[str, str], str],
+    whole: Callable[[str, int, int], int],
+) -> dict[str, Any]:
+    """The photo-attachment settings (issue #12)."""
+    accepted = ("image/jpeg", "image/png", "image/webp")
+    types = tuple(
+        t.strip().lower()
+        for t in get("CLEARLOOP_ATTACHMENT_TYPES", ",".join(accepted)).split(",")
+        if t.strip()
+    )
+    if not types or any(t not in accepted for t in types):
+        raise SettingsError(f"CLEARLOOP_ATTACHMENT_TYPES must name some of {', '.join(accepted)}")
+    max_mb = whole("CLEARLOOP_ATTACHMENT_MAX_MB", 5, 1)
+    if max_mb > 5 * 1024:  # an S3 POST uploads at most 5 GiB
+        raise SettingsError("CLEARLOOP_ATTACHMENT_MAX_MB must be at most 5120")
+    contact_days = whole("CLEARLOOP_CONTACT_RETENTION_DAYS", 365, 1)
+    return {
+        "attachment_bucket": e.get("CLEARLOOP_ATTACHMENT_BUCKET") or None,
+        "attachment_dir": Path(get("CLEARLOOP_ATTACHMENT_DIR", str(data_dir / "blobs"))),
+        "attachment_max_bytes": max_mb * 1024 * 1024,
+        "attachment_max_count": whole("CLEARLOOP_ATTACHMENT_MAX_COUNT", 3, 1),
+        "attachment_types": types,
+        "attachment_retention_days": whole("CLEARLOOP_ATTACHMENT_RETENTION_DAYS", contact_days, 1),
+    }

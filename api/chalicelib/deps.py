@@ -19,6 +19,7 @@ from chalicelib.config import Settings
 # case (and the domain modules behind them) here was about half of ``import app``, paid by each
 # Lambda cold start, although a request needs one use case and a schedule one or two.
 if TYPE_CHECKING:
+    from chalicelib.blobs.port import BlobStore
     from chalicelib.crypto.port import ContactCipher, Keyring
     from chalicelib.domain.categories import Taxonomy
     from chalicelib.domain.departments import Directory
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from chalicelib.notify.port import Notifier
     from chalicelib.observe.port import Metrics
     from chalicelib.publish.sinks import Sink
+    from chalicelib.services.attachments import AttachmentService
     from chalicelib.services.lookup import LookupService
     from chalicelib.services.ports import Clock, RandomSource
     from chalicelib.services.publication import PublicationService
@@ -205,6 +207,7 @@ def timers() -> Timers:
         return Timers(
             autoclose_after=timedelta(days=s.autoclose_days),
             contact_retention=timedelta(days=s.contact_retention_days),
+            attachment_retention=timedelta(days=s.attachment_retention_days),
         )
 
     return _cached("timers", build)
@@ -250,6 +253,7 @@ def ticket_work_service() -> TicketWorkService:
             departments=directory().ids,
             notifier=notifier(),
             site_origin=settings().site_origin,
+            attachment_links=lambda t: attachment_service().links(t),
         )
 
     return _cached("ticket_work", build)
@@ -277,6 +281,7 @@ def sweep_service() -> SweepService:
             directory(),
             cipher=cipher(),
             metrics=metrics(),
+            purge_attachments=lambda t: attachment_service().purge_blobs(t),
         )
 
     return _cached("sweep", build)
@@ -344,6 +349,7 @@ def publish_service() -> PublishService:
             site_sink(),
             site_origin=s.site_origin,
             months=s.publish_months,
+            blobs=blobs,
         )
 
     return _cached("publish_service", build)
@@ -353,7 +359,9 @@ def lookup_service() -> LookupService:
     def build() -> LookupService:
         from chalicelib.services.lookup import LookupService
 
-        return LookupService(store(), settings().number_prefix)
+        return LookupService(
+            store(), settings().number_prefix, lambda t: attachment_service().links(t)
+        )
 
     return _cached("lookup_service", build)
 
@@ -373,3 +381,42 @@ def metrics() -> Metrics:
         return CloudWatchMetrics(s.stage, lambda: make_cloudwatch_client(s.region))
 
     return _cached("metrics", build)
+
+
+def blobs() -> BlobStore:
+    """The private store of photo attachments: the S3 bucket when one is configured (AWS),
+    else a folder in the data folder (``local`` stage)."""
+
+    def build() -> BlobStore:
+        s = settings()
+        if s.attachment_bucket:
+            from chalicelib.blobs.s3 import S3BlobStore, make_blob_client
+
+            return S3BlobStore(
+                s.attachment_bucket, lambda: make_blob_client(s.region), lambda: clock().now()
+            )
+        from chalicelib.blobs.local import LocalBlobStore
+
+        return LocalBlobStore(s.attachment_dir, keyring())
+
+    return _cached("blobs", build)
+
+
+def attachment_service() -> AttachmentService:
+    def build() -> AttachmentService:
+        from chalicelib.domain.attachments import Limits
+        from chalicelib.services.attachments import AttachmentService
+
+        s = settings()
+        return AttachmentService(
+            store=store(),
+            blobs=blobs,
+            lookup=lookup_service(),
+            clock=clock(),
+            random=random(),
+            policy=policy(),
+            timers=timers(),
+            limits=Limits(s.attachment_types, s.attachment_max_bytes, s.attachment_max_count),
+        )
+
+    return _cached("attachment_service", build)

@@ -163,16 +163,20 @@ JOBS: list[Job] = [
 STACK_FILE = "stack.json"
 
 
-def security_headers(api_origin: str) -> dict[str, str]:
-    """The production security headers for the site, allowing calls to ``api_origin`` only."""
+def security_headers(api_origin: str, upload_origin: str | None = None) -> dict[str, str]:
+    """The production security headers for the site, allowing calls to ``api_origin`` only
+    (and to ``upload_origin``, the photo bucket, on AWS). Images may come from the API (photos
+    behind signed links on the local stage), the photo bucket, and ``blob:`` (the form's
+    previews of the chosen photos)."""
+    uploads = f" {upload_origin}" if upload_origin else ""
     csp = "; ".join(
         [
             "default-src 'self'",
             "script-src 'self'",
             "style-src 'self'",
-            "img-src 'self' data:",
+            f"img-src 'self' data: blob: {api_origin}{uploads}",
             "font-src 'self'",
-            f"connect-src 'self' {api_origin}",
+            f"connect-src 'self' {api_origin}{uploads}",
             "frame-ancestors 'none'",
             "base-uri 'self'",
             f"form-action 'self' {api_origin}",

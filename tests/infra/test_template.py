@@ -246,8 +246,12 @@ def test_site_bucket_is_private_and_read_only_by_its_distribution(
     assert "AccessControl" not in bucket
     assert "WebsiteConfiguration" not in bucket
     assert bucket["OwnershipControls"] == {"Rules": [{"ObjectOwnership": "BucketOwnerEnforced"}]}
-    (policy,) = of_type(resources, "AWS::S3::BucketPolicy").values()
-    assert policy["Properties"]["Bucket"] == {"Ref": SITE_BUCKET}
+    site_policies = [
+        p
+        for p in of_type(resources, "AWS::S3::BucketPolicy").values()
+        if p["Properties"]["Bucket"] == {"Ref": SITE_BUCKET}
+    ]  # the photo bucket has its own (tests/infra/test_attachments_template.py)
+    (policy,) = site_policies
     for statement in policy["Properties"]["PolicyDocument"]["Statement"]:
         assert statement["Effect"] == "Allow"
         assert statement["Principal"] == {"Service": "cloudfront.amazonaws.com"}

@@ -85,8 +85,8 @@ def test_site_home_has_security_headers_and_the_api_base(sqlite_stack: Stack) ->
     assert home.status == 200
     assert home.header("Content-Type") == "text/html; charset=utf-8"
     assert home.header("Content-Security-Policy") == (
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        f"font-src 'self'; connect-src 'self' {api}; frame-ancestors 'none'; "
+        "default-src 'self'; script-src 'self'; style-src 'self'; "
+        f"img-src 'self' data: blob: {api}; font-src 'self'; connect-src 'self' {api}; frame-ancestors 'none'; "
         f"base-uri 'self'; form-action 'self' {api}"
     )
     assert home.header("X-Content-Type-Options") == "nosniff"

@@ -197,7 +197,7 @@ def test_publication_request_is_the_agreed_shape() -> None:
     body = resolve(op["requestBody"]["content"]["application/json"]["schema"])
     assert body["required"] == ["action"]
     assert body["properties"]["action"]["enum"] == ["preview", "approve", "withdraw"]
-    assert set(body["properties"]) == {"action", "summary", "resolution"}
+    assert set(body["properties"]) == {"action", "summary", "resolution", "photos"}
     assert body["additionalProperties"] is False
 
 

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from chalicelib.domain.attachments import EXTENSIONS, find, image_key
 from chalicelib.domain.rollups import day_of
 from chalicelib.domain.tickets import Ticket
 
@@ -63,6 +64,7 @@ def publication_state(ticket: Ticket) -> dict[str, Any]:
         "withdrawn_at": record.get("withdrawn_at"),
         "on_board": board_position(ticket) is not None,
         "board_id": record.get("board_id"),
+        "photos": [p["id"] for p in record.get("photos") or []],
     }
 
 
@@ -100,6 +102,39 @@ def board_position(ticket: Ticket) -> tuple[str, datetime] | None:
 
 
 @dataclass(frozen=True)
+class BoardPhoto:
+    """An approved photo of a board item: published next to the item's page as ``name``, from
+    the cleaned copy at ``source_key`` in the private blob store (issue #12)."""
+
+    name: str
+    source_key: str
+    content_type: str
+    width: int
+    height: int
+
+
+def board_photos(ticket: Ticket, record: dict[str, Any]) -> tuple[BoardPhoto, ...]:
+    """The photos a supervisor approved that the ticket still holds (the retention purge
+    takes them off the board with the private copies)."""
+    photos: list[BoardPhoto] = []
+    for chosen in record.get("photos") or []:
+        kept = find(ticket, str(chosen.get("id")))
+        if kept is None:
+            continue
+        content_type = kept["content_type"]
+        photos.append(
+            BoardPhoto(
+                name=f"photo-{len(photos) + 1}.{EXTENSIONS[content_type]}",
+                source_key=image_key(ticket.number, kept["id"], content_type),
+                content_type=content_type,
+                width=int(kept["width"]),
+                height=int(kept["height"]),
+            )
+        )
+    return tuple(photos)
+
+
+@dataclass(frozen=True)
 class BoardEntry:
     """What the public board shows of one ticket: nothing but approved, redacted text and
     coarse facts (no ticket number, contact details, staff, internal notes or exact times)."""
@@ -115,6 +150,7 @@ class BoardEntry:
     summary: str
     resolution: str
     rating: int | None
+    photos: tuple[BoardPhoto, ...] = ()
 
 
 def board_entry(ticket: Ticket, zone: str) -> BoardEntry | None:
@@ -137,4 +173,5 @@ def board_entry(ticket: Ticket, zone: str) -> BoardEntry | None:
         summary=str(record.get("summary") or ""),
         resolution=str(record.get("resolution") or ""),
         rating=rated,
+        photos=board_photos(ticket, record),
     )

@@ -229,6 +229,14 @@ class Timers:
 
     autoclose_after: timedelta
     contact_retention: timedelta
+    # Photo attachments are erased this long after a ticket is finished (None: with the contact).
+    attachment_retention: timedelta | None = None
+
+    @property
+    def attachments_kept(self) -> timedelta:
+        if self.attachment_retention is None:
+            return self.contact_retention
+        return self.attachment_retention
 
 
 FINISHED = frozenset({"closed", "rejected", "merged"})
@@ -236,13 +244,17 @@ FINISHED = frozenset({"closed", "rejected", "merged"})
 
 def next_due(ticket: Ticket, policy: Policy, timers: Timers) -> datetime | None:
     """When the sweep next needs this ticket: an SLA warning or deadline while open, the
-    auto-close time while resolved, the contact purge time once finished."""
+    auto-close time while resolved, the contact (or photo) purge time once finished."""
     if ticket.status == "resolved" and ticket.resolved_at is not None:
         return ticket.resolved_at + timers.autoclose_after
     if ticket.status in FINISHED:
-        if ticket.contact_ciphertext is None:
-            return None
-        return (ticket.closed_at or ticket.updated_at) + timers.contact_retention
+        finished = ticket.closed_at or ticket.updated_at
+        purges = []
+        if ticket.contact_ciphertext is not None:
+            purges.append(finished + timers.contact_retention)
+        if ticket.attributes.get("attachments"):
+            purges.append(finished + timers.attachments_kept)
+        return min(purges) if purges else None
     if ticket.status not in OPEN_STATUSES or ticket.paused_at is not None:
         return None
     state = sla_of(ticket)

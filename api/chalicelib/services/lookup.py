@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from chalicelib.domain import numbers
+from chalicelib.domain.tickets import Ticket
 from chalicelib.errors import ForbiddenError, InvalidNumberError, NotFoundError, ValidationError
 from chalicelib.i18n.message import Message
 from chalicelib.services.views import status_view
@@ -29,9 +31,17 @@ def parse_ticket_number(text: str, prefix: str) -> str:
 
 
 class LookupService:
-    def __init__(self, store: TicketStore, number_prefix: str) -> None:
+    def __init__(
+        self,
+        store: TicketStore,
+        number_prefix: str,
+        attachment_links: Callable[[Ticket], list[dict[str, Any]]] | None = None,
+    ) -> None:
+        """``attachment_links`` lists a ticket's photos with short-lived links (shown with the
+        key only)."""
         self._store = store
         self._prefix = number_prefix
+        self._attachment_links = attachment_links
 
     def load(self, number_text: str, key: str | None) -> TicketView:
         """The ticket, after checking the key when one is given."""
@@ -51,4 +61,7 @@ class LookupService:
     def status(self, number_text: str, key: str | None) -> dict[str, Any]:
         """The public status view; with a valid key, the public timeline too."""
         view = self.load(number_text, key)
-        return status_view(view.ticket, view.events if key is not None else None)
+        body = status_view(view.ticket, view.events if key is not None else None)
+        if key is not None and self._attachment_links is not None:
+            body["attachments"] = self._attachment_links(view.ticket)
+        return body

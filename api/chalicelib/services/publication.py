@@ -1,7 +1,8 @@
 """Use case: preparing a resolved ticket for the public board (preview, approve, withdraw).
 
 ``POST /v1/staff/tickets/{number}/publication`` with
-``{"action": "preview" | "approve" | "withdraw", "summary"?: str, "resolution"?: str}``:
+``{"action": "preview" | "approve" | "withdraw", "summary"?: str, "resolution"?: str,
+"photos"?: [attachment id, ...]}``:
 
 - **preview** (any staff member of the ticket's department): the texts as they would be
   published, the original beside the redacted version and what was found, and whether the
@@ -9,6 +10,8 @@
   preview never makes a colleague's edit stale).
 - **approve** (a supervisor of the department): only for a resolved or closed ticket whose
   submitter consented. Stores the *redacted* texts and puts the ticket on the board index.
+  ``photos`` names the ticket's (already cleaned) photos to show with the item; the publisher
+  copies them to the site at publish time, never before the approval.
 - **withdraw** (a supervisor): removes the texts and the board index entry; the item leaves the
   board at the next publish.
 
@@ -29,7 +32,7 @@ import secrets
 from typing import Any
 
 from chalicelib.crypto.port import ContactCipher, DecryptionError
-from chalicelib.domain import publication
+from chalicelib.domain import attachments, publication
 from chalicelib.domain.redact import Redaction, redact
 from chalicelib.domain.sla import Policy
 from chalicelib.domain.sla_state import Timers
@@ -45,6 +48,7 @@ from chalicelib.store.port import TicketStore, TicketView
 ACTIONS = ("preview", "approve", "withdraw")
 SUMMARY_MAX = 1000
 RESOLUTION_MAX = 5000
+PHOTOS_MAX = 10
 AUDIT_SEQ_FLOOR = 900_000  # audit entries sit above versioned events (as contact reads do)
 AUDIT_SEQ_SPAN = 99_999
 
@@ -57,6 +61,35 @@ def _finding_view(r: Redaction) -> dict[str, Any]:
             {"kind": f.kind, "start": f.start, "end": f.end, "text": f.text} for f in r.findings
         ],
     }
+
+
+def _photo_ids(raw: object) -> list[str]:
+    """The ``photos`` field: a list of attachment ids (checked against the ticket later)."""
+    if raw is None:
+        return []
+    if not isinstance(raw, list) or not all(isinstance(p, str) for p in raw):
+        raise ValidationError(
+            "Photos must be a list of attachment ids.", {"photos": "must be a list of ids"}
+        )
+    if len(raw) > PHOTOS_MAX or len(set(raw)) != len(raw):
+        raise ValidationError(
+            f"Choose at most {PHOTOS_MAX} different photos.", {"photos": "too many or repeated"}
+        )
+    return list(raw)
+
+
+def _chosen_photos(ticket: Ticket, ids: list[str]) -> list[dict[str, Any]]:
+    """The records of the chosen photos; a ValidationError names any the ticket lacks."""
+    chosen = []
+    for photo_id in ids:
+        record = attachments.find(ticket, photo_id)
+        if record is None:
+            raise ValidationError(
+                "A chosen photo is not one of this ticket's.",
+                {"photos": f"{photo_id[:40]} is not a photo of this ticket"},
+            )
+        chosen.append({"id": record["id"]})
+    return chosen
 
 
 class PublicationService:
@@ -84,7 +117,7 @@ class PublicationService:
         """Run one publication action; returns the preview (and the stored state)."""
         if not isinstance(body, dict):
             raise ValidationError("The body must be a JSON object.")
-        unknown = set(body) - {"action", "summary", "resolution"}
+        unknown = set(body) - {"action", "summary", "resolution", "photos"}
         if unknown:
             raise ValidationError(
                 "Unknown fields.", dict.fromkeys(sorted(unknown), "is not a known field")
@@ -108,6 +141,7 @@ class PublicationService:
                     {field: f"must be at most {maximum} characters"},
                 )
             texts[field] = value
+        photo_ids = _photo_ids(body.get("photos"))
         number = parse_ticket_number(number_text, self._prefix)
         view = self._store.get_ticket(number)
         if view is None:
@@ -129,7 +163,8 @@ class PublicationService:
         if action == "preview":
             self._audit(view, staff, redacted_summary, redacted_resolution)
         elif action == "approve":
-            ticket = self._approve(ticket, staff, redacted_summary, redacted_resolution)
+            photos = _chosen_photos(ticket, photo_ids)
+            ticket = self._approve(ticket, staff, redacted_summary, redacted_resolution, photos)
         else:
             ticket = self._withdraw(ticket, staff)
         return self._answer(action, ticket, redacted_summary, redacted_resolution)
@@ -188,7 +223,12 @@ class PublicationService:
         )
 
     def _approve(
-        self, ticket: Ticket, staff: StaffMember, summary: Redaction, resolution: Redaction
+        self,
+        ticket: Ticket,
+        staff: StaffMember,
+        summary: Redaction,
+        resolution: Redaction,
+        photos: list[dict[str, Any]] | None = None,
     ) -> Ticket:
         problems = publication.blockers(ticket)
         if problems:
@@ -220,6 +260,7 @@ class PublicationService:
             "approved_at": now.isoformat(),
             "approved_by": staff.id,
             "withdrawn_at": None,
+            "photos": photos or [],
         }
         change = Change(ticket, now, actor=f"staff:{staff.id}", actor_label=staff.public_label)
         change.ticket = ticket.replace(attributes={**ticket.attributes, "publication": record})
@@ -227,7 +268,10 @@ class PublicationService:
             "publication_approved",
             public=True,
             text="Published on the resolved-issue board (personal details removed).",
-            data={"found": sorted(set(found_summary + found_resolution))},
+            data={
+                "found": sorted(set(found_summary + found_resolution)),
+                "photos": len(photos or []),
+            },
         )
         return self._save(change)
 
@@ -242,6 +286,7 @@ class PublicationService:
             "summary": None,
             "resolution": None,
             "withdrawn_at": now.isoformat(),
+            "photos": [],
         }
         change = Change(ticket, now, actor=f"staff:{staff.id}", actor_label=staff.public_label)
         change.ticket = ticket.replace(attributes={**ticket.attributes, "publication": withdrawn})

@@ -18,11 +18,14 @@ Example::
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from chalicelib.blobs.port import BlobStore
 from chalicelib.domain.categories import Taxonomy
 from chalicelib.domain.departments import Directory
 from chalicelib.domain.metrics import RollupView, recent_months
@@ -30,7 +33,16 @@ from chalicelib.domain.publication import BoardEntry, board_entry
 from chalicelib.domain.rollups import day_of
 from chalicelib.domain.sla import Policy
 from chalicelib.domain.tickets import CHANNELS
-from chalicelib.publish.render import CHANNEL_NAMES, OWNED_PREFIXES, Names, PublishInput, render
+from chalicelib.publish.render import (
+    CHANNEL_NAMES,
+    LONG_CACHE,
+    OWNED_PREFIXES,
+    STAGE_ITEMS,
+    Names,
+    OutputFile,
+    PublishInput,
+    render,
+)
 from chalicelib.publish.sinks import Sink
 from chalicelib.services.ports import Clock
 from chalicelib.store.port import TicketStore
@@ -104,7 +116,10 @@ class PublishService:
         site_origin: str,
         months: int = 12,
         site_name: str = "Clearloop",
+        blobs: Callable[[], BlobStore] | None = None,
     ) -> None:
+        """``blobs`` gives the private photo store: approved photos are copied from it next
+        to their board items at each publish (without it, items are published without)."""
         self._store = store
         self._clock = clock
         self._policy = policy
@@ -114,6 +129,31 @@ class PublishService:
         self._origin = site_origin.rstrip("/")
         self._months = months
         self._site_name = site_name
+        self._blobs = blobs
+
+    def _photos(self, board: list[BoardEntry]) -> tuple[list[BoardEntry], list[OutputFile]]:
+        """Each entry with only the approved photos whose cleaned copy exists, and those
+        photos as files next to the item page."""
+        files: list[OutputFile] = []
+        kept: list[BoardEntry] = []
+        for entry in board:
+            found = []
+            for photo in entry.photos:
+                blob = None if self._blobs is None else self._blobs().get(photo.source_key)
+                if blob is None:
+                    continue
+                found.append(photo)
+                files.append(
+                    OutputFile(
+                        f"board/items/{entry.board_id}/{photo.name}",
+                        blob.data,
+                        photo.content_type,
+                        LONG_CACHE,
+                        STAGE_ITEMS,
+                    )
+                )
+            kept.append(dataclasses.replace(entry, photos=tuple(found)))
+        return kept, files
 
     def run(self) -> PublishReport:
         """Publish once; safe to run again at any time (it rewrites the same files)."""
@@ -136,6 +176,7 @@ class PublishService:
                     board.append(entry)
         board.sort(key=lambda e: (e.resolved_at, e.board_id), reverse=True)
         reads_after = getattr(self._store, "items_read", None)
+        board, photo_files = self._photos(board)
 
         files = render(
             PublishInput(
@@ -151,6 +192,7 @@ class PublishService:
                 site_name=self._site_name,
             )
         )
+        files = photo_files + files  # the photos before the pages that show them
         existing = {key for prefix in OWNED_PREFIXES for key in self._sink.list(prefix)}
         for f in files:  # render() orders them by stage
             self._sink.write(f.key, f.body, f.content_type, f.cache_control)

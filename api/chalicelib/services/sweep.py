@@ -31,10 +31,12 @@ Example::
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from chalicelib.crypto.port import ContactCipher
+from chalicelib.domain.attachments import attachments_of, without_attachments
 from chalicelib.domain.departments import Directory
 from chalicelib.domain.sla import Policy
 from chalicelib.domain.sla_state import FINISHED, SlaAlert, Timers, evaluate
@@ -88,11 +90,14 @@ class SweepService:
         language: str = DEFAULT_LANGUAGE,
         batch: int = BATCH,
         metrics: Metrics | None = None,
+        purge_attachments: Callable[[Ticket], int] | None = None,
     ) -> None:
         """``cipher``, when given, lets an auto-close tell a consenting submitter (it reads the
         e-mail address); ``language`` is the one department messages are written in; ``batch``
         is how many due tickets one read asks for; ``metrics`` receives the SLA-breach count of
-        each run that does the SLA job (none recorded when not given)."""
+        each run that does the SLA job (none recorded when not given); ``purge_attachments``
+        deletes a ticket's stored photos (the retention purge erases them with the contact
+        details)."""
         if batch < 1:
             raise ValueError("batch must be at least 1")
         self._store = store
@@ -105,6 +110,7 @@ class SweepService:
         self._language = language
         self._batch = batch
         self._metrics: Metrics = metrics if metrics is not None else NoMetrics()
+        self._purge_attachments = purge_attachments
 
     def run(self, jobs: frozenset[str] = ALL_JOBS) -> SweepReport:
         """Handle every ticket due now for ``jobs``; safe to run twice or concurrently.
@@ -154,10 +160,8 @@ class SweepService:
                 data={"from": "resolved", "to": "closed", "automatic": True},
             )
         elif ticket.status in FINISHED:
-            if ticket.contact_ciphertext is None:
+            if not self._purge(change):
                 return
-            change.ticket = ticket.replace(contact_ciphertext=None, consent_to_contact=False)
-            change.event("contact_purged", public=False, text="Contact details erased (retention).")
         else:
             new, alerts = evaluate(ticket, now, self._policy)
             change.ticket = new
@@ -201,6 +205,38 @@ class SweepService:
             sent = notify_submitter(self._notifier, self._cipher, built.ticket)
             if sent is not None:
                 report.notifications.append(sent.dedupe_key)
+
+    def _purge(self, change: Change) -> bool:
+        """Erase what a finished ticket has kept past its retention: the contact details, and
+        the photos (their blobs first, so no photo outlives its record); False if nothing."""
+        ticket, now = change.ticket, change.now
+        finished = ticket.closed_at or ticket.updated_at
+        if (
+            ticket.contact_ciphertext is not None
+            and now >= finished + self._timers.contact_retention
+        ):
+            change.ticket = change.ticket.replace(contact_ciphertext=None, consent_to_contact=False)
+            change.event("contact_purged", public=False, text="Contact details erased (retention).")
+        if (
+            self._purge_attachments is not None
+            and attachments_of(ticket)
+            and now >= finished + self._timers.attachments_kept
+        ):
+            try:
+                deleted = self._purge_attachments(ticket)
+            except Exception:
+                # The photos stay recorded (and due): the next daily run tries again. One
+                # unreachable bucket must not stop the contact purge or the rest of the run.
+                log.exception("photo purge failed for %s", ticket.number)
+                return bool(change.events)
+            change.ticket = without_attachments(change.ticket, now)
+            change.event(
+                "attachments_purged",
+                public=False,
+                text="Photos erased (retention).",
+                data={"photos": len(attachments_of(ticket)), "files": deleted},
+            )
+        return bool(change.events)
 
     def _notify(self, ticket: Ticket, alert: SlaAlert, report: SweepReport) -> None:
         key = f"{ticket.number}:{alert.kind}:{alert.alert}"

@@ -188,6 +188,7 @@ class TicketWorkService:
         departments: Callable[[], tuple[str, ...]],
         notifier: Notifier | None = None,
         site_origin: str | None = None,
+        attachment_links: Callable[[Ticket], list[dict[str, Any]]] | None = None,
     ) -> None:
         self._store = store
         self._cipher = cipher
@@ -200,6 +201,7 @@ class TicketWorkService:
         self._departments = departments
         self._notifier = notifier
         self._site_origin = site_origin
+        self._attachment_links = attachment_links
 
     # -- reading -----------------------------------------------------------------------------
 
@@ -213,7 +215,11 @@ class TicketWorkService:
         return view
 
     def get(self, staff: StaffMember, number_text: str) -> dict[str, Any]:
-        return staff_view(self.load(staff, number_text))
+        view = self.load(staff, number_text)
+        body = staff_view(view)
+        if self._attachment_links is not None:  # photos, with links valid for a few minutes
+            body["attachments"] = self._attachment_links(view.ticket)
+        return body
 
     def contact(self, staff: StaffMember, number_text: str) -> dict[str, Any]:
         """Decrypt the contact details; every read writes an internal audit event first."""

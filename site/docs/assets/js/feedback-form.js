@@ -4,6 +4,7 @@ import {
   categoryName, foldPhone, pageUrl, charCount, format, getCategories, h, language, minFillSeconds,
   loadMessages, onEachPage, randomId, submitFeedback, timeElement,
 } from "./api.js";
+import { photoPicker } from "./photos.js";
 
 const LIMITS = { subject: 200, description: 5000, location: 200, name: 100, email: 254 };
 // Same patterns as the server (api/chalicelib/domain/feedback.py), after the same width folding.
@@ -16,7 +17,7 @@ const IDS = {
   type: "fb-type", category: "fb-category", subject: "fb-subject",
   description: "fb-description", location: "fb-location", name: "fb-name", email: "fb-email",
   phone: "fb-phone", consent_to_contact: "fb-consent-contact",
-  consent_to_publish: "fb-consent-publish",
+  consent_to_publish: "fb-consent-publish", photos: "fb-photos",
 };
 
 async function copyText(text, source) {
@@ -51,6 +52,12 @@ async function initFeedbackForm(root) {
   let idempotencyKey = "";
   let lastBody = "";
   let announceTimer = 0;
+  // Photos need JavaScript (they go straight to storage): the picker is shown only here.
+  let picker = null;
+  if ($("fb-photos")) {
+    $("fb-photos-field").hidden = false;
+    picker = photoPicker($("fb-photos"), $("fb-photos-list"), (text) => setError("photos", text));
+  }
 
   // The visible label of a field, without "(optional)": messages then follow the page language.
   const labelOf = (field) => {
@@ -234,13 +241,18 @@ async function initFeedbackForm(root) {
     submit.setAttribute("aria-disabled", "true");
     status.textContent = m.sending;
     const result = await submitFeedback(payload, idempotencyKey);
+    if (result.ok && result.data?.number && result.data?.key) {
+      let photos = [];
+      if (picker?.files().length) {
+        status.textContent = m.uploadingPhotos;
+        photos = await picker.upload(result.data.number, result.data.key);
+      }
+      finish(receipt(result.data, photos));
+      return;
+    }
     busy = false;
     submit.removeAttribute("aria-disabled");
     status.textContent = "";
-    if (result.ok && result.data?.number && result.data?.key) {
-      finish(receipt(result.data));
-      return;
-    }
     const fields = result.error?.fields || {};
     if (result.status === 400 && Object.keys(fields).length) {
       // The server sends reasons like "is required": show "<label> <reason>" by the field.
@@ -264,7 +276,7 @@ async function initFeedbackForm(root) {
   }
 
   // --- receipt ------------------------------------------------------------------------------
-  function receipt(ticket) {
+  function receipt(ticket, photos = []) {
     const live = h("p", { class: "cl-status", role: "status" });
     const secret = (id, value, label, done) => {
       const code = h("code", { class: "cl-secret", id }, value);
@@ -290,6 +302,8 @@ async function initFeedbackForm(root) {
         when(m.received, ticket.submitted_at),
         when(m.firstResponse, deadlines.first_response),
         when(m.resolution, deadlines.resolution)),
+      photos.length > 0 && [h("h3", {}, m.photosTitle), h("ul", { id: "fb-receipt-photos" },
+        photos.map((p) => h("li", {}, format(p.ok ? m.photoAttached : m.photoFailed, p))))],
       live,
       h("div", { class: "admonition warning" },
         h("p", { class: "admonition-title" }, m.warningTitle), h("p", {}, m.warning)),

@@ -6,7 +6,7 @@ const KEY = "clearloop-staff-token";
 const watchers = new Set();
 let who = null; // GET /v1/staff/me for the current token (a promise)
 const token = () => sessionStorage.getItem(KEY) || "";
-const apiBase = () => document.querySelector("meta[name=clearloop-api]").content.trim().replace(/\/+$/, "");
+export const apiBase = () => document.querySelector("meta[name=clearloop-api]").content.trim().replace(/\/+$/, "");
 export const root = new URL("../../", import.meta.url);
 
 /** An element; strings become text nodes (never HTML); false and null are left out. */

@@ -1,7 +1,7 @@
 // Publication approval: the submitter's consent, the redaction preview (the original beside what
 // the public would read, and what was found), approve and withdraw for supervisors and admins.
-// POST /v1/staff/tickets/{number}/publication {action: preview|approve|withdraw, summary?, resolution?}
-import { api, fieldError, h, hashNumber, href, name, problem, timeEl, widget, words } from "./staff-core.js";
+// POST /v1/staff/tickets/{number}/publication {action: preview|approve|withdraw, summary?, resolution?, photos?}
+import { api, apiBase, fieldError, h, hashNumber, href, name, problem, timeEl, widget, words } from "./staff-core.js";
 
 const PARTS = [["summary", "Public summary"], ["resolution", "What was done"]];
 const STATES = { none: "Not approved", approved: "Approved", withdrawn: "Withdrawn" };
@@ -64,6 +64,14 @@ widget("staff-publication", (root, $, say) => {
     $("sp-summary").value = ticket.public_summary || "";
     $("sp-resolution").value = ticket.resolution || "";
     renderState(ticket.publication);
+    // The ticket's photos (cleaned copies) as checkboxes; the approved ones ticked.
+    const pics = ticket.attachments || [];
+    const chosen = ticket.publication?.photos || [];
+    const abs = (u) => (u[0] === "/" ? apiBase() + u : u);
+    $("sp-photos").hidden = !pics.length;
+    $("sp-photos-list").replaceChildren(...pics.map((a, i) => h("label", { class: "cl-check" },
+      h("input", { type: "checkbox", value: a.id, checked: chosen.includes(a.id) }), ` Photo ${i + 1} `,
+      h("img", { src: abs(a.thumbnail_url), alt: `Photo ${i + 1}`, width: 120 }))));
     $("sp-ticket").hidden = false;
     if (focus) $("sp-title").focus();
   }
@@ -71,6 +79,7 @@ widget("staff-publication", (root, $, say) => {
   async function act(action) {
     const body = { action };
     if (action !== "withdraw") for (const [part] of PARTS) body[part] = $(`sp-${part}`).value.trim();
+    if (action === "approve" && !$("sp-photos").hidden) body.photos = [...root.querySelectorAll("#sp-photos-list input:checked")].map((c) => c.value);
     say("sp-result-status", action === "preview" ? "Preparing the preview…" : "Saving…");
     // Approve and withdraw act on the version on show: a ticket changed meanwhile is a 409.
     const headers = action === "preview" ? {} : { "If-Match": String(ticket.version) };

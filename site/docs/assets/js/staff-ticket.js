@@ -2,7 +2,7 @@
 // replies and notes with canned responses, the status moves the API allows, and the audited
 // contact reveal. Triage has a page of its own (staff-triage.js), to keep each page small.
 import {
-  api, categories, deadlineBadge, fieldError, h, hashNumber, href, isOpen, name, problem, timeEl, widget, words,
+  api, apiBase, categories, deadlineBadge, fieldError, h, hashNumber, href, isOpen, name, problem, timeEl, widget, words,
 } from "./staff-core.js";
 
 const STATES = { ok: "on track", due_soon: "due soon" };
@@ -73,6 +73,8 @@ widget("staff-ticket", (root, $, say) => {
     say("st-pub-consent", `${next.consent_to_publish ? "The submitter agreed that an anonymised summary may be published." : "The submitter did not agree to publication."}${pub && pub !== "none" ? ` Publication: ${pub}${next.publication.on_board ? ", on the board" : ""}.` : ""}`);
     $("st-pub-link").href = href("publication", next.number);
     $("st-triage-link").href = href("triage", next.number);
+    const abs = (u) => (u[0] === "/" ? apiBase() + u : u); // photo links: S3, or the local API
+    if (next.attachments) $("st-photos").replaceChildren(...next.attachments.map((a, i) => h("li", {}, h("a", { href: abs(a.url), target: "_blank" }, h("img", { src: abs(a.thumbnail_url), alt: `Photo ${i + 1} (${a.width}×${a.height})`, width: 160 })))));
   }
 
   function event(e) {

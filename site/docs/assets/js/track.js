@@ -65,7 +65,18 @@ const MESSAGES = {
       rejected: "Not taken forward",
       merged: "Merged",
       rating: "Rated",
+      attachment_added: "Photo added",
     },
+    photos: "Your photos",
+    photoAlt: "Your photo {n}: {name}",
+    noPhotos: "You have not added any photos.",
+    addPhoto: "Add a photo (optional)",
+    addPhotoHint: "JPEG, PNG or WebP, at most 5 MB; up to 3 photos per ticket. Location and " +
+      "camera details are removed before anyone sees it.",
+    photoInvalid: "{name} is not a JPEG, PNG or WebP photo of at most 5 MB.",
+    photoProgress: "Uploading {name}: {percent}%",
+    photoFailed: "The photo was not added: {message}",
+    photoUnreachable: "the service cannot be reached.",
   },
   zh: {
     looking: "正在查询工单……",
@@ -122,7 +133,18 @@ const MESSAGES = {
       rejected: "不予受理",
       merged: "已合并",
       rating: "已评价",
+      attachment_added: "已添加照片",
     },
+    photos: "您的照片",
+    photoAlt: "您的照片 {n}：{name}",
+    noPhotos: "您还没有添加照片。",
+    addPhoto: "添加照片（选填）",
+    addPhotoHint: "JPEG、PNG 或 WebP 格式，每张不超过 5 MB；每个工单最多 3 张。" +
+      "照片中的位置和相机信息会在任何人看到之前删除。",
+    photoInvalid: "{name} 不是不超过 5 MB 的 JPEG、PNG 或 WebP 照片。",
+    photoProgress: "正在上传 {name}：{percent}%",
+    photoFailed: "照片未能添加：{message}",
+    photoUnreachable: "暂时连不上服务。",
   },
 };
 
@@ -200,7 +222,7 @@ function initTrack(root) {
     if (mine !== request) return;
     status.textContent = "";
     if (response.ok && response.data?.number) {
-      await render(response.data, Boolean(key));
+      await render(response.data, Boolean(key), key);
       if (mine !== request) return;
       result.hidden = false;
       if (focusResult) result.querySelector("h2").focus();
@@ -224,7 +246,34 @@ function initTrack(root) {
     }
   }
 
-  async function render(ticket, withKey) {
+  // With the key: the submitter's photos, and a control to add one while the ticket is open.
+  async function photos(ticket, key) {
+    const { MAX_BYTES, MAX_COUNT, TYPES, photoList, uploadPhoto } = await import("./photos.js");
+    const list = ticket.attachments;
+    const out = [h("h3", {}, m.photos), list.length ? photoList(list, m.photoAlt) : h("p", {}, m.noPhotos)];
+    if (["closed", "rejected", "merged"].includes(ticket.status) || list.length >= MAX_COUNT) return out;
+    const input = h("input", { type: "file", id: "tr-photo", accept: TYPES.join(","), "aria-describedby": "tr-photo-hint" });
+    const note = h("p", { class: "cl-status", id: "tr-photo-status", role: "status" });
+    input.addEventListener("change", async () => {
+      const file = input.files[0];
+      if (!file) return;
+      if (!TYPES.includes(file.type) || file.size > MAX_BYTES) {
+        note.textContent = format(m.photoInvalid, { name: file.name });
+        return;
+      }
+      input.disabled = true;
+      const progress = (share) => { note.textContent = format(m.photoProgress, { name: file.name, percent: Math.round(share * 100) }); };
+      const r = await uploadPhoto(ticket.number, key, file, progress);
+      input.disabled = false;
+      if (r.ok) lookUp(ticket.number, key, { focusResult: false });
+      else note.textContent = format(m.photoFailed, { message: r.error?.message || m.photoUnreachable });
+    });
+    out.push(h("div", { class: "cl-field" }, h("label", { for: "tr-photo" }, m.addPhoto),
+      h("p", { class: "cl-hint", id: "tr-photo-hint" }, m.addPhotoHint), input, note));
+    return out;
+  }
+
+  async function render(ticket, withKey, key = "") {
     const deadlines = ticket.deadlines || {};
     const row = (name, value) => value && [h("dt", {}, name), h("dd", {}, value)];
     const facts = h("dl", { class: "cl-facts" },
@@ -260,7 +309,8 @@ function initTrack(root) {
       own,
       facts,
       h("h3", {}, m.timeline),
-      history);
+      history,
+      ...(Array.isArray(ticket.attachments) && withKey ? await photos(ticket, key) : []));
   }
 
   function fromFragment({ focusResult }) {

@@ -49,4 +49,8 @@ export default {
   track: "Track this ticket",
   trackHint: "The link contains your number and key: bookmark it only on a device you trust.",
   print: "Print receipt",
+  uploadingPhotos: "Your feedback is received. Uploading your photos…",
+  photosTitle: "Photos",
+  photoAttached: "{name}: attached.",
+  photoFailed: "{name}: not attached ({message}). You can add it from the tracking page.",
 };

@@ -42,4 +42,8 @@ export default {
   track: "查询本工单",
   trackHint: "链接中含有工单号和查询密钥，请只在您信任的设备上收藏。",
   print: "打印回执",
+  uploadingPhotos: "您的意见已收到，正在上传照片…",
+  photosTitle: "照片",
+  photoAttached: "{name}：已上传。",
+  photoFailed: "{name}：未能上传（{message}）。您可以在查询页面补充上传。",
 };
