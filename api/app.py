@@ -12,17 +12,19 @@ from chalice.app import Chalice, Rate, Response
 
 from chalicelib import deps
 from chalicelib.http import add_security_headers, reshape_chalice_error
-from chalicelib.routes import public, staff
+from chalicelib.routes import open311, public, staff
 
 app = Chalice(app_name="clearloop")
 app.log.setLevel(logging.INFO)
 app.register_blueprint(public.bp)
 app.register_blueprint(staff.bp)
+app.register_blueprint(open311.bp)
 
 
 @app.middleware("http")
 def _edge(event: Any, get_response: Callable[[Any], Response]) -> Response:
-    return add_security_headers(reshape_chalice_error(get_response(event)))
+    response = open311.reshape_chalice_error(event, get_response(event))
+    return add_security_headers(reshape_chalice_error(response))
 
 
 @app.schedule(Rate(5, unit=Rate.MINUTES), name="sla_sweep")
