@@ -4,7 +4,7 @@ paging, and that a window reads only its own tickets."""
 from __future__ import annotations
 
 import sqlite3
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -135,3 +135,19 @@ def test_sqlite_serves_the_window_from_the_submission_index(tmp_path: Path) -> N
     detail = " ".join(str(row[-1]) for row in plan)
     assert "USING INDEX tickets_submitted" in detail
     assert "TEMP B-TREE" not in detail  # the index gives the order: no sort of the window
+
+
+def test_a_window_across_months_and_a_new_year(store: TicketStore) -> None:
+    times = [
+        datetime(2026, 11, 30, 23, 59, tzinfo=UTC),
+        datetime(2026, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+        datetime(2027, 1, 1, 0, 0, tzinfo=UTC),
+        datetime(2027, 2, 1, 0, 0, tzinfo=UTC),  # after the window
+    ]
+    made = [_put(store, 300 + i, at) for i, at in enumerate(times)]
+    start, end = datetime(2026, 11, 15, tzinfo=UTC), datetime(2027, 1, 15, tzinfo=UTC)
+    page = store.list_submitted(start, end, None, 2)
+    assert _numbers(page.tickets) == [made[2].number, made[1].number]
+    rest = store.list_submitted(start, end, page.last_key, 2)
+    assert _numbers(rest.tickets) == [made[0].number]
+    assert rest.last_key is None

@@ -1,14 +1,14 @@
 """DynamoDB side of the Open311 listing: tickets by the time they were submitted (GSI4).
 
-Every ticket carries ``GSI4PK = SUBMITTED#<UTC day>`` and ``GSI4SK = <submitted at>#<number>``
-(``keys.ticket_index_keys``). A window is read one day partition at a time, newest day first,
-each with a ``BETWEEN`` key condition, stopping as soon as the page is full: the reads are bounded
-by the window (at most 91 partitions for 90 days) and never touch the rest of the table.
+Every ticket carries ``GSI4PK = SUBMITTED#<UTC month>`` and ``GSI4SK = <submitted at>#<number>``
+(``keys.ticket_index_keys``). A window is read one month partition at a time, newest first, each
+with a ``BETWEEN`` key condition, stopping as soon as the page is full: the reads are bounded by
+the window (at most 4 partitions for 90 days) and never touch the rest of the table.
 """
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from chalicelib.store import codec
@@ -35,16 +35,15 @@ class DynamoOpen311Mixin:
         if after is not None:
             high = min(high, after)
         found: list[dict[str, Any]] = []
-        day = datetime.fromisoformat(high[:10])
-        first = datetime.fromisoformat(low[:10])
-        while day >= first and len(found) <= limit:
+        month, first = _month(high), _month(low)
+        while month >= first and len(found) <= limit:
             want = limit + 1 - len(found)
             params = {
                 "IndexName": keys.SUBMITTED_INDEX,
                 "KeyConditionExpression": "#pk = :pk AND #sk BETWEEN :low AND :high",
                 "ExpressionAttributeNames": {"#pk": keys.GSI4PK, "#sk": keys.GSI4SK},
                 "ExpressionAttributeValues": {
-                    ":pk": {"S": f"SUBMITTED#{day.date().isoformat()}"},
+                    ":pk": {"S": f"SUBMITTED#{month[0]:04d}-{month[1]:02d}"},
                     ":low": {"S": low},
                     ":high": {"S": high},
                 },
@@ -53,9 +52,14 @@ class DynamoOpen311Mixin:
             }
             items = self._query_all(params, want=want + 1)
             found.extend(i for i in items if after is None or str(i[keys.GSI4SK]) != after)
-            day -= timedelta(days=1)
+            month = (month[0] - 1, 12) if month[1] == 1 else (month[0], month[1] - 1)
         tickets = [codec.ticket_from_record(item) for item in found[:limit]]
         last = None
         if len(found) > limit and tickets:
             last = keys.submitted_sk(tickets[-1].submitted_at, tickets[-1].number)
         return QueuePage(tickets, last)
+
+
+def _month(key: str) -> tuple[int, int]:
+    """The (year, month) a key or ISO time starts with."""
+    return int(key[:4]), int(key[5:7])
