@@ -76,7 +76,11 @@ def test_the_open311_examples_work_as_written(tmp_path: Path, store: str) -> Non
     assert one.findtext("lat") == "51.5074"
     assert "ann@example.org" not in out
 
-    listed = [json.loads(line) for line in lines if line.startswith('[{"service_request_id"')]
+    listed = [
+        json.loads(line)
+        for line in lines
+        if line.startswith('[{"service_request_id"') and '"status":' in line
+    ]
     window, by_id, own = listed[0], listed[1], listed[2]
     assert number in [r["service_request_id"] for r in window]
     assert [r["service_request_id"] for r in by_id] == [number]
