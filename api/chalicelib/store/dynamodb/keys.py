@@ -36,7 +36,7 @@ Access patterns (pattern -> key condition -> index):
 | authenticate a token | GetItem ``TOKEN#<hash>`` | table |
 | list staff / tokens / canned | ``GSI2PK = STAFFLIST`` / ``TOKENS#<id>`` / ``CANNEDLIST`` | GSI2 |
 | the resolved-issue board, a month | ``GSI3PK = BOARD#<yyyy-mm>``, newest first | GSI3 |
-| Open311 requests of a window | ``GSI4PK = SUBMITTED#<month> AND GSI4SK BETWEEN``, each month | GSI4 |
+| Open311 requests, a window | ``GSI4PK = SUBMITTED#<yyyy-mm> AND GSI4SK BETWEEN``, each | GSI4 |
 | rollups of one day (publisher) | ``PK = STATS#<yyyy-mm-dd>`` (all shards) | table |
 | bump rollups | Update ``ADD`` counters, ``ADD``/``DELETE`` sample sets, in the ticket's | table |
 | | transaction; counters on the ticket's shard, samples on their ticket's | |
