@@ -297,6 +297,16 @@ def test_a_retry_with_the_same_idempotency_key_is_one_ticket(api: Api, app_key: 
     assert parsed(first, "json") == parsed(again, "json")
     other = post(api, "json", {**form, "lat": "3"}, **{"Idempotency-Key": "app-123"})
     assert other.status_code == 422
+    # Another app's key of the same name is another request.
+    second_app = deps.open311_key_service().issue("otherapp").key
+    theirs = post(api, "json", {**form, "api_key": second_app}, **{"Idempotency-Key": "app-123"})
+    assert theirs.status_code == 201
+    assert (
+        parsed(theirs, "json")[0]["service_request_id"]
+        != parsed(first, "json")[0]["service_request_id"]
+    )
+    bad = post(api, "json", form, **{"Idempotency-Key": "with space"})
+    assert errors_of(bad, "json", 400)
 
 
 @pytest.mark.parametrize("fmt", FORMATS)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -185,7 +185,6 @@ class NewRequest:
     location: dict[str, Any]
     attributes: dict[str, Any]
     return_key: bool
-    fields: dict[str, str] = field(default_factory=dict)
 
 
 def single_values(form: Mapping[str, Sequence[str]]) -> dict[str, str]:

@@ -27,7 +27,7 @@ from chalicelib.domain.tickets import Ticket
 from chalicelib.errors import ForbiddenError, NotFoundError, ValidationError
 from chalicelib.services.lookup import KEY_MAX, parse_ticket_number
 from chalicelib.services.ports import Clock, RandomSource
-from chalicelib.services.submission import SubmissionService
+from chalicelib.services.submission import SubmissionService, check_idempotency_key
 from chalicelib.store.port import TicketStore, TicketView
 
 APP_PRINCIPAL = "app:open311"
@@ -185,11 +185,16 @@ class Open311Service:
         app asks for it with ``return_key=true``, on the submitter's behalf; otherwise it is
         drawn and discarded, and only its hash is stored."""
         app = self._keys.authenticate(api_key)
-        # Per-key rate limiting belongs here, keyed on the key's id (app.token_hash[:12]).
+        app_id = app.token_hash[:KEY_ID_LENGTH]
         request = open311.parse_request(form, self._taxonomy, language)
+        scoped = None
+        if check_idempotency_key(idempotency_key) is not None:
+            # Apps choose their keys independently: one app's key never replays another's.
+            digest = hashlib.sha256(str(idempotency_key).encode()).hexdigest()
+            scoped = f"open311:{app_id}:{digest}"
         result = self._submission.submit(
             request.payload,
-            idempotency_key,
+            scoped,
             channel="open311",
             contact_extra=request.contact_extra,
             attributes={
@@ -197,7 +202,7 @@ class Open311Service:
                     **request.location,
                     "attributes": request.attributes,
                     "app": app.label,
-                    "api_key_id": app.token_hash[:KEY_ID_LENGTH],
+                    "api_key_id": app_id,
                 }
             },
         )
