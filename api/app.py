@@ -19,7 +19,7 @@ from chalicelib.http import (
     reshape_chalice_error,
     set_language,
 )
-from chalicelib.routes import attachments, public, staff
+from chalicelib.routes import attachments, open311, public, staff
 
 app = Chalice(app_name="clearloop")
 app.log.setLevel(logging.INFO)
@@ -28,6 +28,7 @@ app.register_blueprint(staff.bp)
 app.register_blueprint(attachments.bp)
 # Photo uploads (local stage) and WebP photos travel as bytes, not text.
 app.api.binary_types.extend(["multipart/form-data", "image/webp"])
+app.register_blueprint(open311.bp)
 
 
 @app.middleware("http")
@@ -35,7 +36,7 @@ def _edge(event: Any, get_response: Callable[[Any], Response]) -> Response:
     lang = language(event)
     token = set_language(lang)
     try:
-        response = reshape_chalice_error(get_response(event))
+        response = reshape_chalice_error(open311.reshape_chalice_error(event, get_response(event)))
     finally:
         reset_language(token)
     return add_language_headers(add_security_headers(response), lang)

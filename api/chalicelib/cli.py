@@ -520,6 +520,44 @@ def cmd_restore(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- open311-key -------------------------------------------------------------------------------
+
+
+def _open311_key_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    issue = sub.add_parser("issue", help="issue an API key for a client app (printed once)")
+    issue.add_argument("--name", required=True, help="the app's name: a lower-case slug")
+    issue.add_argument("--days", type=int, default=365, help="valid for this many days (365)")
+    issue.add_argument("--quiet", action="store_true", help="print only the key (for scripts)")
+    sub.add_parser("list", help="list the keys (ids and apps, never the keys)")
+    rev = sub.add_parser("revoke", help="revoke a key by its id")
+    rev.add_argument("key_id", help="the id shown by 'open311-key list' (at least 6 characters)")
+
+
+def cmd_open311_key(args: argparse.Namespace) -> int:
+    """Issue, list and revoke the API keys of Open311 client apps."""
+    _use_operator_env()
+    service = deps.open311_key_service()
+    if args.action == "issue":
+        issued = service.issue(args.name, days=args.days)
+        if args.quiet:
+            print(issued.key)
+        else:
+            print(
+                f"Open311 key {issued.key_id} for {args.name}, valid until "
+                f"{issued.record.expires_at:%Y-%m-%d %H:%M} UTC. Shown once:"
+            )
+            print(issued.key)
+    elif args.action == "list":
+        for t in service.list():
+            state = "revoked" if t.revoked_at else f"expires {t.expires_at:%Y-%m-%d}"
+            print(f"{t.token_hash[:12]}  {state:<20} {t.label}")
+    else:
+        t = service.revoke(args.key_id)
+        print(f"Open311 key {t.token_hash[:12]} of {t.label} revoked")
+    return 0
+
+
 # --- the table ---------------------------------------------------------------------------------
 
 COMMANDS: list[Command] = [
@@ -603,6 +641,14 @@ COMMANDS: list[Command] = [
         add_arguments=_restore_arguments,
         handle=cmd_restore,
         epilog=_RESTORE_EPILOG,
+    ),
+    Command(
+        name="open311-key",
+        help="issue, list and revoke the API keys of Open311 client apps",
+        description="API keys for Open311 GeoReport v2 client apps (needed to submit service "
+        "requests). A key is printed once and stored only as a hash.",
+        add_arguments=_open311_key_arguments,
+        handle=cmd_open311_key,
     ),
 ]
 

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from chalicelib.publish.sinks import Sink
     from chalicelib.services.attachments import AttachmentService
     from chalicelib.services.lookup import LookupService
+    from chalicelib.services.open311 import Open311KeyService, Open311Service
     from chalicelib.services.ports import Clock, RandomSource
     from chalicelib.services.publication import PublicationService
     from chalicelib.services.publishing import PublishService
@@ -420,3 +421,29 @@ def attachment_service() -> AttachmentService:
         )
 
     return _cached("attachment_service", build)
+
+
+def open311_key_service() -> Open311KeyService:
+    def build() -> Open311KeyService:
+        from chalicelib.services.open311 import Open311KeyService
+
+        return Open311KeyService(store(), clock(), random())
+
+    return _cached("open311_keys", build)
+
+
+def open311_service() -> Open311Service:
+    def build() -> Open311Service:
+        from chalicelib.services.open311 import Open311Service
+
+        return Open311Service(
+            store=store(),
+            submission=submission_service(),
+            keys=open311_key_service(),
+            clock=clock(),
+            taxonomy=taxonomy(),
+            directory=directory(),
+            number_prefix=settings().number_prefix,
+        )
+
+    return _cached("open311_service", build)

@@ -111,6 +111,9 @@ def test_open_tickets_carry_due_and_queue_keys(dynamo_store: DynamoTicketStore) 
     assert item["GSI2PK"] == {"S": "QUEUE#parks#acknowledged"}
     assert item["GSI2SK"] == {"S": f"{due_at}#{n}"}
     assert "GSI3PK" not in item
+    # Every ticket is in its submission month's partition (Open311 listing).
+    assert item["GSI4PK"] == {"S": f"SUBMITTED#{codec.iso(ticket.submitted_at)[:7]}"}
+    assert item["GSI4SK"] == {"S": f"{codec.iso(ticket.submitted_at)}#{n}"}
 
     due = dynamo_store.client.query(
         TableName=dynamo_store.table_name,
@@ -161,12 +164,12 @@ def test_item_layout_follows_keys_py(dynamo_store: DynamoTicketStore) -> None:
     assert idem_item["expires_at"] == {"S": codec.iso(record.expires_at)}
 
 
-def test_table_from_schema_has_three_indexes_and_ttl(dynamo_store: DynamoTicketStore) -> None:
+def test_table_from_schema_has_four_indexes_and_ttl(dynamo_store: DynamoTicketStore) -> None:
     client, name = dynamo_store.client, dynamo_store.table_name
 
     table = client.describe_table(TableName=name)["Table"]
     indexes = {i["IndexName"]: i for i in table.get("GlobalSecondaryIndexes", [])}
-    assert set(indexes) == {"GSI1", "GSI2", "GSI3"}
+    assert set(indexes) == {"GSI1", "GSI2", "GSI3", "GSI4"}
     for index_name, index in indexes.items():
         n = index_name[-1]
         assert index["KeySchema"] == [

@@ -72,14 +72,29 @@ for path, item in schema.raw_schema["paths"].items():
 
 # Real tickets (number, key) the hooks below mix into generated requests.
 SEEDED: list[tuple[str, str]] = []
+# A real Open311 API key, likewise.
+OPEN311_KEYS: list[str] = []
 
 
 @schema.hook
 def flatmap_path_parameters(context: Any, path_parameters: dict[str, Any] | None) -> Any:
+    if path_parameters and "file" in path_parameters and SEEDED:
+        # Open311: a real service request or service, in either format.
+        real = [f"{n}.{fmt}" for n, _ in SEEDED for fmt in ("json", "xml")]
+        real += ["safety-hazard.xml", "other.json"]
+        return st.sampled_from([path_parameters, *({**path_parameters, "file": f} for f in real)])
     if not path_parameters or "number" not in path_parameters or not SEEDED:
         return st.just(path_parameters)
     real = [{**path_parameters, "number": n} for n, _ in SEEDED]
     return st.sampled_from([path_parameters, *real])
+
+
+@schema.hook
+def flatmap_body(context: Any, body: Any) -> Any:
+    """Open311 submissions: sometimes with a real API key, so the fuzz gets past the 403."""
+    if not isinstance(body, dict) or "api_key" not in body or not OPEN311_KEYS:
+        return st.just(body)
+    return st.sampled_from([body, {**body, "api_key": OPEN311_KEYS[0]}])
 
 
 @schema.hook
@@ -148,8 +163,10 @@ def _seeded(kind: str) -> Iterator[dict[str, str]]:
             }
         )
         SEEDED.append((created.body["number"], created.body["key"]))
+    OPEN311_KEYS.append(deps.open311_key_service().issue("fuzz-app").key)
     yield {"Authorization": f"Bearer {token}"}
     SEEDED.clear()
+    OPEN311_KEYS.clear()
     deps.reset()
 
 

@@ -23,6 +23,7 @@ DOCUMENT: dict[str, Any] = json.loads((REPO / "api" / "openapi.json").read_text(
 METHODS = ("get", "post", "put", "patch", "delete", "head", "options")
 # Store-free operations: nothing they do can answer 503.
 NO_STORE = {("GET", "/v1/categories")}
+OPEN311 = "/open311/"
 
 
 def documented() -> set[tuple[str, str]]:
@@ -77,12 +78,23 @@ def test_every_documented_operation_is_a_route_of_the_app() -> None:
 
 @pytest.mark.parametrize(("method", "path", "op"), OPS, ids=IDS)
 def test_every_error_response_has_the_error_format(method: str, path: str, op: Any) -> None:
+    # Open311 answers errors in its standard's format, as JSON or XML (OPEN311_ERRORS below).
+    error = "Open311Errors" if path.startswith(OPEN311) else "Error"
     for status, raw in op["responses"].items():
         response = resolve(raw)
         if int(status) < 400:
             continue
         schema = response["content"]["application/json"]["schema"]
-        assert schema == {"$ref": "#/components/schemas/Error"}, (status, method, path)
+        assert schema == {"$ref": f"#/components/schemas/{error}"}, (status, method, path)
+        if path.startswith(OPEN311):
+            assert list(response["content"]) == ["application/json", "text/xml"]
+
+
+def test_the_open311_error_schema_is_the_standards() -> None:
+    errors = DOCUMENT["components"]["schemas"]["Open311Errors"]
+    assert errors["type"] == "array"
+    assert errors["items"]["required"] == ["code", "description"]
+    assert errors["items"]["properties"]["code"]["type"] == "integer"
 
 
 def test_the_error_schema_is_the_specs() -> None:
@@ -132,7 +144,10 @@ def test_inputs_have_their_error_statuses(method: str, path: str, op: Any) -> No
     if "requestBody" in op:
         assert {"400", "413", "415"} <= responses, (method, path)
         content = op["requestBody"]["content"]
-        assert list(content) == ["application/json"]
+        form = path.startswith(OPEN311)  # GeoReport v2 submissions are form-encoded
+        assert list(content) == [
+            "application/x-www-form-urlencoded" if form else "application/json"
+        ]
     if "{number}" in path:
         assert {"400", "404"} <= responses, (method, path)
 

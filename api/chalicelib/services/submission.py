@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -65,12 +66,16 @@ def check_idempotency_key(value: str | None) -> str | None:
     return value
 
 
-def encode_contact(contact: Contact) -> bytes:
-    return json.dumps(
-        {"name": contact.name, "email": contact.email, "phone": contact.phone},
-        ensure_ascii=False,
-        sort_keys=True,
-    ).encode("utf-8")
+def encode_contact(contact: Contact | None, extra: Mapping[str, str] | None = None) -> bytes:
+    """The plaintext of the contact envelope; ``extra`` adds channel-specific personal details
+    (Open311's device and account ids, media URL), encrypted and purged with the rest."""
+    fields: dict[str, str | None] = {
+        "name": contact.name if contact else None,
+        "email": contact.email if contact else None,
+        "phone": contact.phone if contact else None,
+    }
+    fields.update(extra or {})
+    return json.dumps(fields, ensure_ascii=False, sort_keys=True).encode("utf-8")
 
 
 class SubmissionService:
@@ -109,12 +114,21 @@ class SubmissionService:
         *,
         channel: str = "web",
         actor: tuple[str, str] | None = None,
+        contact_extra: Mapping[str, str] | None = None,
+        attributes: Mapping[str, Any] | None = None,
     ) -> SubmissionResult:
-        """Validate and store a submission; replay the first response for a retried request."""
+        """Validate and store a submission; replay the first response for a retried request.
+
+        ``contact_extra`` is stored encrypted with the contact details; ``attributes`` are
+        channel data kept on the ticket (``Ticket.attributes``), e.g. Open311's location."""
         submission = parse_submission(payload, self._taxonomy)
         idem_key = check_idempotency_key(idempotency_key)
         now = self._clock.now()
-        request_hash = _digest({"channel": channel, "submission": submission.canonical()})
+        extras = {"contact_extra": dict(contact_extra or {}), "attributes": dict(attributes or {})}
+        canonical: dict[str, Any] = {"channel": channel, "submission": submission.canonical()}
+        if contact_extra or attributes:
+            canonical.update(extras)
+        request_hash = _digest(canonical)
         key_hash = None
         if idem_key is not None:
             # Write first, read only on a retry: the transaction's condition on the idempotency
@@ -125,7 +139,7 @@ class SubmissionService:
                 self._random.token_bytes(numbers.RANDOM_BYTES_FOR_NUMBER), self._prefix
             )
             key = self._private_key(key_hash, number)
-            ticket, events = self._build(submission, number, key, now, channel, actor)
+            ticket, events = self._build(submission, number, key, now, channel, actor, extras)
             body = {
                 "number": number,
                 "status": ticket.status,
@@ -192,14 +206,16 @@ class SubmissionService:
         now: datetime,
         channel: str,
         actor: tuple[str, str] | None,
+        extras: Mapping[str, Any] | None = None,
     ) -> tuple[Ticket, list[Event]]:
         decision = triage(
             s.type, s.category, f"{s.subject}\n{s.description}", self._taxonomy, self._rules
         )
         deadlines = compute_deadlines(now, decision.priority, self._policy)
         contact_token = None
-        if s.contact is not None:
-            contact_token = self._cipher.encrypt(encode_contact(s.contact), number)
+        contact_extra = (extras or {}).get("contact_extra") or {}
+        if s.contact is not None or contact_extra:
+            contact_token = self._cipher.encrypt(encode_contact(s.contact, contact_extra), number)
         ticket = Ticket(
             number=number,
             type=s.type,
@@ -220,6 +236,7 @@ class SubmissionService:
             contact_ciphertext=contact_token,
             consent_to_contact=bool(s.contact and s.contact.consent_to_contact),
             event_seq=2 if decision.priority_rule or decision.route_rule else 1,
+            attributes=dict((extras or {}).get("attributes") or {}),
         )
         ticket = ticket.replace(due_at=next_due(ticket, self._policy, self._timers))
         who, label = actor or ("submitter", "submitter")

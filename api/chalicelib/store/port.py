@@ -182,3 +182,14 @@ class TicketStore(Protocol):
     def ping(self) -> None:
         """Raise StoreUnavailableError when the store cannot be reached."""
         ...
+
+    def list_submitted(
+        self, start: datetime, end: datetime, after: str | None, limit: int
+    ) -> QueuePage:
+        """Tickets submitted from ``start`` to ``end`` (both included), newest first, at most
+        ``limit``; ``after`` resumes after a page's ``last_key`` (``<iso time>#<number>``).
+
+        Reads only the window (an index on the submission time; day partitions on DynamoDB),
+        never the whole store. Serves Open311's ``GET requests``.
+        """
+        ...

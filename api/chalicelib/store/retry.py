@@ -226,6 +226,11 @@ class RetryingStore:
     def list_board(self, month: str) -> list[Ticket]:
         return self._call(lambda: self.inner.list_board(month))
 
+    def list_submitted(
+        self, start: datetime, end: datetime, after: str | None, limit: int
+    ) -> QueuePage:
+        return self._call(lambda: self.inner.list_submitted(start, end, after, limit))
+
     def import_tickets(
         self, views: Sequence[TicketView], rollups: Mapping[RollupKey, CellDelta]
     ) -> None:

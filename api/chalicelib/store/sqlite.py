@@ -56,6 +56,7 @@ from chalicelib.store.port import (
     TicketChange,
     TicketView,
 )
+from chalicelib.store.sqlite_open311 import SqliteOpen311Mixin
 
 # Each entry upgrades the schema from version i to i + 1. Never edit a shipped entry: append.
 MIGRATIONS: tuple[str, ...] = (
@@ -137,6 +138,10 @@ MIGRATIONS: tuple[str, ...] = (
         doc TEXT NOT NULL,
         ids TEXT NOT NULL DEFAULT '{}'
     );
+    """,
+    # 6: Open311 lists tickets by submission time (``sqlite_open311.py``).
+    """
+    CREATE INDEX tickets_submitted ON tickets (submitted_at, number);
     """,
 )
 
@@ -303,7 +308,7 @@ def _insert_events(conn: sqlite3.Connection, events: list[Event]) -> None:
     )
 
 
-class SqliteStore:
+class SqliteStore(SqliteOpen311Mixin):
     """TicketStore on one SQLite file; safe to share between threads."""
 
     def __init__(self, path: Path) -> None:

@@ -21,6 +21,7 @@ Indexes are sparse: an item carries an index's keys only while it belongs in tha
 | GSI2 queue | ``QUEUE#<dept>#<status>`` | ``<due at or ~updated at>#<number>`` | every ticket |
 | GSI2 (overloaded) | ``STAFFLIST``, ``TOKENS#<id>``, ``CANNEDLIST`` | id or time | staff |
 | GSI3 board | ``BOARD#<yyyy-mm>`` | ``<resolved at>#<number>`` | tickets on the board |
+| GSI4 submitted | ``SUBMITTED#<yyyy-mm>`` | ``<submitted at>#<number>`` | every ticket |
 
 Access patterns (pattern -> key condition -> index):
 
@@ -35,6 +36,7 @@ Access patterns (pattern -> key condition -> index):
 | authenticate a token | GetItem ``TOKEN#<hash>`` | table |
 | list staff / tokens / canned | ``GSI2PK = STAFFLIST`` / ``TOKENS#<id>`` / ``CANNEDLIST`` | GSI2 |
 | the resolved-issue board, a month | ``GSI3PK = BOARD#<yyyy-mm>``, newest first | GSI3 |
+| Open311 requests, a window | ``GSI4PK = SUBMITTED#<yyyy-mm> AND GSI4SK BETWEEN``, each | GSI4 |
 | rollups of one day (publisher) | ``PK = STATS#<yyyy-mm-dd>`` (all shards) | table |
 | bump rollups | Update ``ADD`` counters, ``ADD``/``DELETE`` sample sets, in the ticket's | table |
 | | transaction; counters on the ticket's shard, samples on their ticket's | |
@@ -67,11 +69,13 @@ SK = "SK"
 GSI1PK, GSI1SK = "GSI1PK", "GSI1SK"
 GSI2PK, GSI2SK = "GSI2PK", "GSI2SK"
 GSI3PK, GSI3SK = "GSI3PK", "GSI3SK"
-INDEX_KEY_ATTRIBUTES = (GSI1PK, GSI1SK, GSI2PK, GSI2SK, GSI3PK, GSI3SK)
+GSI4PK, GSI4SK = "GSI4PK", "GSI4SK"
+INDEX_KEY_ATTRIBUTES = (GSI1PK, GSI1SK, GSI2PK, GSI2SK, GSI3PK, GSI3SK, GSI4PK, GSI4SK)
 
 DUE_INDEX = "GSI1"
 QUEUE_INDEX = "GSI2"
 BOARD_INDEX = "GSI3"
+SUBMITTED_INDEX = "GSI4"
 
 # Spreads a busy day's due entries over partitions; the sweep queries every shard.
 DUE_SHARDS = 8
@@ -171,7 +175,21 @@ def ticket_index_keys(ticket: Ticket) -> dict[str, str]:
     if board is not None:
         index[GSI3PK] = board_pk(board[0])
         index[GSI3SK] = board_sk(board[1], ticket.number)
+    index[GSI4PK] = submitted_pk(ticket.submitted_at)
+    index[GSI4SK] = submitted_sk(ticket.submitted_at, ticket.number)
     return index
+
+
+def submitted_pk(submitted_at: datetime) -> str:
+    """Partition of the tickets submitted in one UTC month (Open311 listing, GSI4): a 90-day
+    window is at most 4 queries. A month's submissions (far below a partition's 1,000 writes a
+    second) fit one partition."""
+    return f"SUBMITTED#{iso(submitted_at)[:7]}"
+
+
+def submitted_sk(submitted_at: datetime, number: str) -> str:
+    """Submission-order sort key: the time, then the number (``QueuePage.last_key``)."""
+    return f"{iso(submitted_at)}#{number}"
 
 
 def rollup_shard(number: str) -> int:

@@ -50,6 +50,7 @@ TABLE_DEFINITION: Final[dict[str, Any]] = {
         _index(keys.DUE_INDEX, keys.GSI1PK, keys.GSI1SK),
         _index(keys.QUEUE_INDEX, keys.GSI2PK, keys.GSI2SK),
         _index(keys.BOARD_INDEX, keys.GSI3PK, keys.GSI3SK),
+        _index(keys.SUBMITTED_INDEX, keys.GSI4PK, keys.GSI4SK),
     ],
     "BillingMode": "PAY_PER_REQUEST",
 }
