@@ -215,9 +215,12 @@ class TicketWorkService:
         return view
 
     def get(self, staff: StaffMember, number_text: str) -> dict[str, Any]:
-        view = self.load(staff, number_text)
+        return self._body(self.load(staff, number_text))
+
+    def _body(self, view: TicketView) -> dict[str, Any]:
+        """The staff view of a ticket, with its photos (links valid for a few minutes)."""
         body = staff_view(view)
-        if self._attachment_links is not None:  # photos, with links valid for a few minutes
+        if self._attachment_links is not None:
             body["attachments"] = self._attachment_links(view.ticket)
         return body
 
@@ -348,7 +351,7 @@ class TicketWorkService:
         if errors:
             raise ValidationError("Some fields are invalid.", errors)
         if not diff:
-            return staff_view(view)
+            return self._body(view)
         change.ticket = new
         change.event("triaged", public=False, text="Triage updated.", data={"changes": diff})
         if "priority" in diff:
@@ -490,7 +493,7 @@ class TicketWorkService:
         # The answer is the state just written (no second read): the ticket as saved and the
         # timeline loaded plus this change's events, in the store's order (time, then seq).
         timeline = sorted([*view.events, *change.events], key=lambda e: (e.at, e.seq))
-        return staff_view(TicketView(ticket=saved, events=timeline))
+        return self._body(TicketView(ticket=saved, events=timeline))
 
     def _merge_target(self, staff: StaffMember, source: Ticket, text: str) -> TicketView:
         number = parse_ticket_number(text, self._prefix)
