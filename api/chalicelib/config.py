@@ -28,6 +28,13 @@
 | CLEARLOOP_SITE_PREFIX | (none) | key prefix of the site inside that bucket |
 | CLEARLOOP_PUBLISH_DIR | <project>/build/site | the built site the publisher writes into (local) |
 | CLEARLOOP_PUBLISH_MONTHS | 12 | months of statistics and board items the publisher shows |
+| CLEARLOOP_RATE_SUBMIT | 20/1h | submissions per client address (``<count>/<window>``) |
+| CLEARLOOP_RATE_LOOKUP | 60/1m | ticket lookups per client address |
+| CLEARLOOP_RATE_MESSAGE | 30/1h | messages and ratings per client address |
+| CLEARLOOP_RATE_KEY_FAILURE | 10/1h | wrong ticket keys before keyed requests are refused |
+| CLEARLOOP_RATE_OPEN311_SUBMIT | 20/1h | Open311 service requests per client address |
+| CLEARLOOP_RATE_OPEN311_READ | 120/1m | Open311 reads per client address |
+| CLEARLOOP_RATE_LIMITS | on | ``off`` turns per-client limits off (local stage only: load tests) |
 | AWS_REGION / AWS_DEFAULT_REGION | us-east-1 | region for AWS clients |
 """
 
@@ -35,8 +42,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from chalicelib.domain.rate_limits import (
+    ACTIONS,
+    DEFAULT_LIMITS,
+    Limit,
+    RateLimitConfigError,
+    parse_limit,
+)
 
 STAGES = ("local", "dev", "prod")
 STORES = ("sqlite", "dynamodb")
@@ -78,6 +93,8 @@ class Settings:
     site_prefix: str = ""
     publish_dir: Path = _PROJECT_ROOT / "build" / "site"
     publish_months: int = 12
+    rate_limits: Mapping[str, Limit] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
+    rate_limits_enabled: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -118,6 +135,18 @@ class Settings:
             "@" not in ses_sender or any(ord(c) < 32 or ord(c) == 127 for c in ses_sender)
         ):
             raise SettingsError("CLEARLOOP_SES_SENDER must be an e-mail address on one line")
+        rate_limits = {}
+        for action in ACTIONS:
+            name = f"CLEARLOOP_RATE_{action.upper()}"
+            try:
+                rate_limits[action] = parse_limit(get(name, str(DEFAULT_LIMITS[action])))
+            except RateLimitConfigError as error:
+                raise SettingsError(f"{name}: {error}") from None
+        rate_switch = get("CLEARLOOP_RATE_LIMITS", "on").lower()
+        if rate_switch not in ("on", "off"):
+            raise SettingsError("CLEARLOOP_RATE_LIMITS must be on or off")
+        if rate_switch == "off" and stage != "local":
+            raise SettingsError("CLEARLOOP_RATE_LIMITS=off is for the local stage only")
         return cls(
             stage=stage,
             store=store,
@@ -152,4 +181,6 @@ class Settings:
                 get("CLEARLOOP_PUBLISH_DIR", str(_PROJECT_ROOT / "build" / "site"))
             ).expanduser(),
             publish_months=whole("CLEARLOOP_PUBLISH_MONTHS", 12, 1),
+            rate_limits=rate_limits,
+            rate_limits_enabled=rate_switch == "on",
         )

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
     from chalicelib.services.ports import Clock, RandomSource
     from chalicelib.services.publication import PublicationService
     from chalicelib.services.publishing import PublishService
+    from chalicelib.services.rate_limits import RateLimitService
     from chalicelib.services.staff_access import StaffAccessService
     from chalicelib.services.submission import SubmissionService
     from chalicelib.services.submitter import SubmitterService
@@ -348,3 +349,15 @@ def lookup_service() -> LookupService:
         return LookupService(store(), settings().number_prefix)
 
     return _cached("lookup_service", build)
+
+
+def rate_limit_service() -> RateLimitService:
+    def build() -> RateLimitService:
+        from chalicelib.services.rate_limits import RateLimitService
+
+        s = settings()
+        return RateLimitService(
+            store(), keyring(), clock(), s.rate_limits, enabled=s.rate_limits_enabled
+        )
+
+    return _cached("rate_limits", build)

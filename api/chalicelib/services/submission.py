@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -106,8 +107,13 @@ class SubmissionService:
         *,
         channel: str = "web",
         actor: tuple[str, str] | None = None,
+        admit: Callable[[], None] | None = None,
     ) -> SubmissionResult:
-        """Validate and store a submission; replay the first response for a retried request."""
+        """Validate and store a submission; replay the first response for a retried request.
+
+        ``admit`` (e.g. the client's rate limit) runs once the request is known to be valid and
+        new, just before the ticket is stored: an idempotent replay is not counted again, and it
+        may raise to refuse the submission."""
         submission = parse_submission(payload, self._taxonomy)
         idem_key = check_idempotency_key(idempotency_key)
         now = self._clock.now()
@@ -118,6 +124,8 @@ class SubmissionService:
             replay = self._replay(key_hash, request_hash, now)
             if replay is not None:
                 return replay
+        if admit is not None:
+            admit()
         for _ in range(_NUMBER_ATTEMPTS):
             number = numbers.format_number(
                 self._random.token_bytes(numbers.RANDOM_BYTES_FOR_NUMBER), self._prefix

@@ -56,6 +56,8 @@ from chalicelib.store.port import (
     TicketChange,
     TicketView,
 )
+from chalicelib.store.sqlite_rate_limits import MIGRATION as RATE_COUNTERS_MIGRATION
+from chalicelib.store.sqlite_rate_limits import SqliteRateCounters
 
 # Each entry upgrades the schema from version i to i + 1. Never edit a shipped entry: append.
 MIGRATIONS: tuple[str, ...] = (
@@ -138,6 +140,8 @@ MIGRATIONS: tuple[str, ...] = (
         ids TEXT NOT NULL DEFAULT '{}'
     );
     """,
+    # 6: per-client rate-limit counters (``sqlite_rate_limits.py``).
+    RATE_COUNTERS_MIGRATION,
 )
 
 _BUSY_TIMEOUT_MS = 5000
@@ -303,7 +307,7 @@ def _insert_events(conn: sqlite3.Connection, events: list[Event]) -> None:
     )
 
 
-class SqliteStore:
+class SqliteStore(SqliteRateCounters):
     """TicketStore on one SQLite file; safe to share between threads."""
 
     def __init__(self, path: Path) -> None:

@@ -42,6 +42,7 @@ from chalicelib.errors import (
 )
 from chalicelib.store import codec
 from chalicelib.store.dynamodb import keys
+from chalicelib.store.dynamodb.rate_limits import DynamoRateCounters
 from chalicelib.store.dynamodb.schema import TTL_ATTRIBUTE
 from chalicelib.store.port import (
     IdempotencyRecord,
@@ -116,7 +117,7 @@ def make_client(settings: Settings, *, session: Session | None = None) -> Dynamo
     )
 
 
-class DynamoTicketStore:
+class DynamoTicketStore(DynamoRateCounters):
     """The ticket store on one DynamoDB table (see ``keys.py`` for every item and index).
 
     ``client_factory`` builds the low-level boto3 ``dynamodb`` client on first use, so importing
