@@ -2,7 +2,7 @@
 // accessible errors, bot screening (honeypot + minimum fill time) and the one-time receipt.
 import {
   SITE_ROOT, categoryName, charCount, format, getCategories, h, language, minFillSeconds,
-  onEachPage, pickMessages, randomId, submitFeedback, timeElement,
+  onEachPage, pickMessages, randomId, submitFeedback, timeElement, tooManyMessage,
 } from "./api.js";
 
 const MESSAGES = {
@@ -29,6 +29,11 @@ const MESSAGES = {
     rejected: "The feedback could not be accepted: {message}",
     tooMany: "Too many submissions have come from your connection recently. Wait a few " +
       "minutes, then send the form again. Your answers are still here.",
+    tooManyWait: "Too many submissions have come from your connection recently. Wait " +
+      "{wait}, then send the form again. Your answers are still here.",
+    waitSeconds: "{n} seconds",
+    waitMinute: "1 minute",
+    waitMinutes: "{n} minutes",
     unreachable: "Your feedback has not been sent: the feedback service cannot be reached. " +
       "Check your connection and send the form again. Your answers are still here.",
     serverError: "Your feedback has not been sent because of a problem on our side. Please " +
@@ -306,7 +311,7 @@ function initFeedbackForm(root) {
       }
       showErrors(mapped, general);
     } else if (result.status === 429) {
-      showErrors({}, [m.tooMany]);
+      showErrors({}, [tooManyMessage(m, result.retryAfter)]);
     } else if (result.status === 0) {
       showErrors({}, [m.unreachable]);
     } else if (result.status >= 500 || !result.error) {

@@ -3,7 +3,7 @@
 // The key is sent only in the X-Ticket-Key header, never in a request URL.
 import {
   categoryName, format, getCategories, getTicket, h, onEachPage, pickMessages, timeElement,
-  tidyCode,
+  tidyCode, tooManyMessage,
 } from "./api.js";
 
 const MESSAGES = {
@@ -15,8 +15,13 @@ const MESSAGES = {
     notFound: "There is no ticket with that number. Check the number on your receipt.",
     invalidKey: "The private key does not match this ticket. Check the key on your receipt, " +
       "or leave the key empty to see the status only.",
-    tooMany: "Too many lookups have come from your connection recently. " +
+    tooMany: "Too many lookups or wrong keys have come from your connection recently. " +
       "Wait a few minutes and try again.",
+    tooManyWait: "Too many lookups or wrong keys have come from your connection recently. " +
+      "Try again in {wait}.",
+    waitSeconds: "{n} seconds",
+    waitMinute: "1 minute",
+    waitMinutes: "{n} minutes",
     unreachable: "The ticket service cannot be reached. Check your connection and try again.",
     serverError: "Something went wrong on our side. Please try again in a few minutes.",
     ticketTitle: "Ticket {number}",
@@ -157,7 +162,7 @@ function initTrack(root) {
     } else if (response.status === 403 || code === "invalid_key") {
       showAlert(m.invalidKey);
     } else if (response.status === 429) {
-      showAlert(m.tooMany);
+      showAlert(tooManyMessage(m, response.retryAfter));
     } else if (response.status === 0) {
       showAlert(m.unreachable);
     } else {
