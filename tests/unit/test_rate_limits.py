@@ -211,8 +211,10 @@ class MemoryCounters:
     def __init__(self) -> None:
         self.counts: dict[tuple[str, str, datetime], tuple[int, datetime]] = {}
         self.failing: Exception | None = None
+        self.calls = 0
 
     def _fail(self) -> None:
+        self.calls += 1
         if self.failing is not None:
             raise self.failing
 
@@ -409,3 +411,22 @@ def test_purge_expired_uses_the_clock(
     clock.advance(hours=1)
     assert limits.purge_expired() == 1
     assert counters.counts == {}
+
+
+def test_after_a_store_failure_the_limiter_pauses_then_counts_again(
+    limits: RateLimitService, clock: Clock, counters: MemoryCounters
+) -> None:
+    counters.failing = StoreUnavailableError("timeout")
+    limits.enforce(IP, rl.SUBMIT)
+    assert counters.calls == 1
+    counters.failing = None  # the store is back, but the pause is not over
+    for _ in range(10):
+        limits.enforce(IP, rl.SUBMIT)
+        with limits.keyed(IP, rl.LOOKUP, with_key=True):
+            pass
+    assert counters.calls == 1  # no request waited on the store during the pause
+    clock.advance(seconds=10)
+    for _ in range(3):
+        limits.enforce(IP, rl.SUBMIT)
+    assert counters.calls == 4
+    refused(lambda: limits.enforce(IP, rl.SUBMIT))  # counting (and refusing) again

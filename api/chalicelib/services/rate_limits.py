@@ -12,7 +12,10 @@ guessed faster than that bucket allows, whichever keyed route is used.
 
 The limiter fails open: when the store (or the keyring) cannot be reached, the request goes
 through and the failure is logged. Losing a submission to a broken counter would be worse than
-letting a few extra requests in; API Gateway's stage throttling still bounds the total.
+letting a few extra requests in; API Gateway's stage throttling still bounds the total. After a
+failure the limiter stops asking the store for ``PAUSE_AFTER_FAILURE`` (a circuit breaker), so
+an unavailable store costs the requests behind it no extra timeouts: they go straight to the
+use case, which answers 503 with ``Retry-After`` if the store is still down.
 
 Example::
 
@@ -28,7 +31,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from chalicelib.crypto.port import Keyring
 from chalicelib.domain import rate_limits as rl
@@ -40,6 +43,7 @@ from chalicelib.store.port import TicketStore
 log = logging.getLogger("clearloop.rate_limits")
 
 CLIENT_HASH_BYTES = 16  # 128 bits of the keyed hash: unique enough, short keys
+PAUSE_AFTER_FAILURE = timedelta(seconds=10)
 
 _NOUNS = {
     rl.SUBMIT: "submissions",
@@ -74,6 +78,7 @@ class RateLimitService:
         self._clock = clock
         self._limits = dict(limits)
         self._enabled = enabled
+        self._paused_until: datetime | None = None  # the circuit breaker (module docstring)
 
     def client_hash(self, source_ip: str | None) -> str:
         """The keyed hash a client is counted under today (hex)."""
@@ -86,9 +91,9 @@ class RateLimitService:
 
     def enforce(self, source_ip: str | None, action: str, cost: int = 1) -> None:
         """Count one request (``cost`` units) of ``action``; RateLimitedError when over."""
-        if not self._enabled:
-            return
         now = self._clock.now()
+        if not self._active(now):
+            return
         limit = self._limits[action]
         window = rl.window_at(limit, now)
         count = self._bump(source_ip, action, window, cost, now)
@@ -104,16 +109,16 @@ class RateLimitService:
 
     def check_key_failures(self, source_ip: str | None) -> None:
         """RateLimitedError when the client has spent its allowance of wrong keys."""
-        if not self._enabled:
-            return
         now = self._clock.now()
+        if not self._active(now):
+            return
         limit = self._limits[rl.KEY_FAILURE]
         window = rl.window_at(limit, now)
         try:
             counter = rl.counter_for(self._client(source_ip, now), rl.KEY_FAILURE, window)
             failures = self._store.read_rate_counter(counter)
         except Exception as e:  # fail open (module docstring)
-            self._failed_open(rl.KEY_FAILURE, e)
+            self._failed_open(rl.KEY_FAILURE, e, now)
             return
         verdict = rl.lock_verdict(limit, failures, window, now)
         if not verdict.allowed:
@@ -125,9 +130,9 @@ class RateLimitService:
 
     def record_key_failure(self, source_ip: str | None) -> None:
         """Count one wrong key presented by the client."""
-        if not self._enabled:
-            return
         now = self._clock.now()
+        if not self._active(now):
+            return
         window = rl.window_at(self._limits[rl.KEY_FAILURE], now)
         self._bump(source_ip, rl.KEY_FAILURE, window, 1, now)
 
@@ -158,13 +163,26 @@ class RateLimitService:
             counter = rl.counter_for(self._client(source_ip, now), action, window)
             return self._store.bump_rate_counter(counter, cost)
         except Exception as e:  # fail open (module docstring)
-            self._failed_open(action, e)
+            self._failed_open(action, e, now)
             return None
 
-    @staticmethod
-    def _failed_open(action: str, error: Exception) -> None:
+    def _active(self, now: datetime) -> bool:
+        """Whether to count: limits on, and not paused after a store failure."""
+        paused_until = self._paused_until
+        return self._enabled and (paused_until is None or now >= paused_until)
+
+    def _failed_open(self, action: str, error: Exception, now: datetime) -> None:
+        self._paused_until = now + PAUSE_AFTER_FAILURE
+        pause = PAUSE_AFTER_FAILURE.total_seconds()
         # Never the address or the hash: only what failed.
         if isinstance(error, StoreUnavailableError):
-            log.warning("rate limit %s not checked, request allowed: %s", action, error.message)
+            log.warning(
+                "rate limit %s not checked, request allowed; limits paused for %gs: %s",
+                action,
+                pause,
+                error.message,
+            )
         else:
-            log.exception("rate limit %s failed, request allowed", action)
+            log.exception(
+                "rate limit %s failed, request allowed; limits paused for %gs", action, pause
+            )
