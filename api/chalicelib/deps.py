@@ -124,9 +124,9 @@ def policy() -> Policy:
 def _build_adapter() -> TicketStore:
     s = settings()
     if s.store == "dynamodb":
-        from chalicelib.store.dynamodb.store import DynamoTicketStore, make_client
+        from chalicelib.store.dynamodb.store import DynamoTicketStore
 
-        return DynamoTicketStore(s.table_name, lambda: make_client(s))
+        return DynamoTicketStore.from_settings(s)
     from chalicelib.store.sqlite import SqliteStore
 
     return SqliteStore(s.sqlite_path)

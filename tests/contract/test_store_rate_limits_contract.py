@@ -8,16 +8,25 @@ items must carry that TTL attribute at the window's end).
 
 from __future__ import annotations
 
+import sqlite3
 import threading
+import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import pytest
+
+from chalicelib.config import Settings
 from chalicelib.domain.rate_limits import RateCounter
+from chalicelib.errors import StoreUnavailableError
 from chalicelib.store.dynamodb import keys
+from chalicelib.store.dynamodb.rate_limits import make_counter_client
 from chalicelib.store.dynamodb.schema import TTL_ATTRIBUTE
 from chalicelib.store.dynamodb.store import DynamoTicketStore
 from chalicelib.store.port import TicketStore
 from chalicelib.store.retry import RetryingStore
 from chalicelib.store.sqlite import SqliteStore
+from tests.support.stores import boto3_session, dynamodb_client, make_store
 
 T0 = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
 MINUTE = timedelta(minutes=1)
@@ -114,3 +123,54 @@ def test_the_retrying_wrapper_passes_counters_through(store: TicketStore) -> Non
     assert wrapped.bump_rate_counter(c, 2) == 2
     assert wrapped.read_rate_counter(c) == 2
     assert store.read_rate_counter(c) == 2
+
+
+# -- adapter specifics: a limiter that fails open must fail fast ---------------------------------
+
+
+def test_sqlite_bump_gives_up_on_a_locked_database_quickly(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path / "locked.db")
+    store.migrate()
+    holder = sqlite3.connect(store.path, isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")  # another writer holds the lock
+        started = time.monotonic()
+        with pytest.raises(StoreUnavailableError):
+            store.bump_rate_counter(counter(), 1)
+        assert time.monotonic() - started < 2.0  # not the store's usual 5 s busy wait
+        holder.execute("ROLLBACK")
+        assert store.bump_rate_counter(counter(), 1) == 1
+        # The connection's usual busy wait is back for every other operation.
+        assert store._connect().execute("PRAGMA busy_timeout").fetchone()[0] == 5000
+    finally:
+        holder.close()
+        store.close()
+
+
+def test_dynamodb_counters_use_their_own_quick_client(tmp_path: Path) -> None:
+    with make_store("dynamodb-moto", tmp_path) as made:
+        assert isinstance(made, DynamoTicketStore)
+        main = made.client
+        quick = dynamodb_client(None)
+        seen: list[str] = []
+        quick.meta.events.register(
+            "before-call.dynamodb", lambda model, **_: seen.append(model.name)
+        )
+        store = DynamoTicketStore(
+            made.table_name, lambda: main, counter_client_factory=lambda: quick
+        )
+        assert store.bump_rate_counter(counter(), 2) == 2
+        assert store.read_rate_counter(counter()) == 2
+        assert seen == ["UpdateItem", "GetItem"]
+
+
+def test_the_deployed_counter_client_tries_once_with_short_timeouts() -> None:
+    settings = Settings.from_env({"CLEARLOOP_STORE": "dynamodb", "AWS_REGION": "eu-west-1"})
+    client = make_counter_client(settings, session=boto3_session())
+    config = client.meta.config
+    assert config.retries == {"mode": "standard", "total_max_attempts": 1}
+    assert config.connect_timeout == 1
+    assert config.read_timeout == 1
+    assert client.meta.region_name == "eu-west-1"
+    store = DynamoTicketStore.from_settings(settings)
+    assert store._counter_factory is not None

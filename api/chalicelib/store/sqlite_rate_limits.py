@@ -4,6 +4,10 @@ One row per (client hash, action, window start) in ``rate_counters`` (migration 
 ``sqlite.py``). A bump is one upsert statement that returns the new count, atomic under
 SQLite's single writer; the daily housekeeping deletes rows whose window has ended, which is
 how long a client hash is kept.
+
+A bump waits at most ``BUSY_WAIT_MS`` for the write lock, not the store's usual 5 s: the limiter
+fails open, so a locked database should cost the request it guards a moment, not a second wait
+before the request's own write.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ MIGRATION = """
     CREATE INDEX rate_counters_expiry ON rate_counters (expires_at);
 """
 
+BUSY_WAIT_MS = 200
+
 _BUMP = (
     "INSERT INTO rate_counters (client, action, window_start, count, expires_at) "
     "VALUES (?, ?, ?, ?, ?) "
@@ -50,18 +56,23 @@ class SqliteRateCounters:
     def bump_rate_counter(self: _Host, counter: RateCounter, amount: int) -> int:
         conn = self._connect()
         try:
-            # Autocommit: the one statement is its own transaction. fetchall() steps it to the
-            # end, so the write lock is released before returning.
-            rows = conn.execute(
-                _BUMP,
-                (
-                    counter.client,
-                    counter.action,
-                    codec.iso(counter.window_start),
-                    amount,
-                    codec.iso(counter.expires_at),
-                ),
-            ).fetchall()
+            usual = conn.execute("PRAGMA busy_timeout").fetchone()[0]
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_WAIT_MS}")
+            try:
+                # Autocommit: the one statement is its own transaction. fetchall() steps it to
+                # the end, so the write lock is released before returning.
+                rows = conn.execute(
+                    _BUMP,
+                    (
+                        counter.client,
+                        counter.action,
+                        codec.iso(counter.window_start),
+                        amount,
+                        codec.iso(counter.expires_at),
+                    ),
+                ).fetchall()
+            finally:
+                conn.execute(f"PRAGMA busy_timeout = {int(usual)}")
         except sqlite3.Error as e:
             raise StoreUnavailableError(f"cannot count the request: {e}") from e
         self._count(requests=1)
