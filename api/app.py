@@ -60,7 +60,14 @@ def publish(event: Any) -> dict[str, Any]:
 
 @app.schedule(Rate(1, unit=Rate.DAYS), name="daily_housekeeping")
 def daily_housekeeping(event: Any) -> dict[str, int]:
-    """Auto-close resolved tickets past the reopening window; erase expired contact details."""
+    """Auto-close resolved tickets past the reopening window; erase expired contact details
+    and expired rate-limit counters (the retention of client hashes)."""
     report = deps.sweep_service().run(frozenset({"autoclose", "retention"}))
-    app.log.info("housekeeping: %s", report)
-    return {"read": report.read, "closed": report.closed, "purged": report.purged}
+    counters = deps.rate_limit_service().purge_expired()
+    app.log.info("housekeeping: %s, rate counters purged %d", report, counters)
+    return {
+        "read": report.read,
+        "closed": report.closed,
+        "purged": report.purged,
+        "rate_counters_purged": counters,
+    }

@@ -5,6 +5,10 @@ Usage (against a running ``make run`` / ``clearloop run`` stack; loopback only):
     .venv/bin/python scripts/load.py --api http://127.0.0.1:8000 --clients 32 --seconds 60 \\
         --data-dir .local [--retry-rate 0.2] [--lookup-rate 0.5] [--seed 1] [--report out.json]
 
+Every client comes from 127.0.0.1, one address to the API's per-client rate limits: start the
+stack with ``CLEARLOOP_RATE_LIMITS=off make run`` (or raise the ``CLEARLOOP_RATE_*`` limits), or
+the run measures the limiter's 429s instead of the store.
+
 Each of ``--clients`` threads, for ``--seconds``, either looks up one of its acknowledged tickets
 (``--lookup-rate``; ``GET /v1/tickets/{number}`` with the key) or submits feedback whose subject
 carries a marker unique to the run and the request (``LOAD-<run>-<client>-<n>``), always with an

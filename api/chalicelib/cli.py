@@ -359,6 +359,8 @@ def cmd_sweep(args: argparse.Namespace) -> int:
         f"breached {report.breached}, closed {report.closed}, purged {report.purged}, "
         f"notifications {len(report.notifications)}"
     )
+    if "retention" in jobs:  # client hashes are kept only while their window lasts
+        print(f"rate counters purged: {deps.rate_limit_service().purge_expired()}")
     return 0
 
 

@@ -34,6 +34,13 @@
 | CLEARLOOP_ATTACHMENT_MAX_COUNT | 3 | photos per ticket |
 | CLEARLOOP_ATTACHMENT_TYPES | image/jpeg,image/png,image/webp | accepted photo types |
 | CLEARLOOP_ATTACHMENT_RETENTION_DAYS | = contact | photos erased this long after closing |
+| CLEARLOOP_RATE_SUBMIT | 20/1h | submissions per client address (``<count>/<window>``) |
+| CLEARLOOP_RATE_LOOKUP | 60/1m | ticket lookups per client address |
+| CLEARLOOP_RATE_MESSAGE | 30/1h | messages and ratings per client address |
+| CLEARLOOP_RATE_KEY_FAILURE | 10/1h | wrong ticket keys before keyed requests are refused |
+| CLEARLOOP_RATE_OPEN311_SUBMIT | 20/1h | Open311 service requests per client address |
+| CLEARLOOP_RATE_OPEN311_READ | 120/1m | Open311 reads per client address |
+| CLEARLOOP_RATE_LIMITS | on | ``off`` turns per-client limits off (local stage only: load tests) |
 | AWS_REGION / AWS_DEFAULT_REGION | us-east-1 | region for AWS clients |
 """
 
@@ -41,9 +48,17 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from chalicelib.domain.rate_limits import (
+    ACTIONS,
+    DEFAULT_LIMITS,
+    Limit,
+    RateLimitConfigError,
+    parse_limit,
+)
 
 STAGES = ("local", "dev", "prod")
 STORES = ("sqlite", "dynamodb")
@@ -91,6 +106,8 @@ class Settings:
     attachment_max_count: int = 3
     attachment_types: tuple[str, ...] = ("image/jpeg", "image/png", "image/webp")
     attachment_retention_days: int = 365
+    rate_limits: Mapping[str, Limit] = field(default_factory=lambda: dict(DEFAULT_LIMITS))
+    rate_limits_enabled: bool = True
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -131,6 +148,18 @@ class Settings:
             "@" not in ses_sender or any(ord(c) < 32 or ord(c) == 127 for c in ses_sender)
         ):
             raise SettingsError("CLEARLOOP_SES_SENDER must be an e-mail address on one line")
+        rate_limits = {}
+        for action in ACTIONS:
+            name = f"CLEARLOOP_RATE_{action.upper()}"
+            try:
+                rate_limits[action] = parse_limit(get(name, str(DEFAULT_LIMITS[action])))
+            except RateLimitConfigError as error:
+                raise SettingsError(f"{name}: {error}") from None
+        rate_switch = get("CLEARLOOP_RATE_LIMITS", "on").lower()
+        if rate_switch not in ("on", "off"):
+            raise SettingsError("CLEARLOOP_RATE_LIMITS must be on or off")
+        if rate_switch == "off" and stage != "local":
+            raise SettingsError("CLEARLOOP_RATE_LIMITS=off is for the local stage only")
         return cls(
             stage=stage,
             store=store,
@@ -166,6 +195,8 @@ class Settings:
             ).expanduser(),
             publish_months=whole("CLEARLOOP_PUBLISH_MONTHS", 12, 1),
             **_attachment_settings(e, data_dir, get, whole),
+            rate_limits=rate_limits,
+            rate_limits_enabled=rate_switch == "on",
         )
 
 

@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from chalicelib.services.ports import Clock, RandomSource
     from chalicelib.services.publication import PublicationService
     from chalicelib.services.publishing import PublishService
+    from chalicelib.services.rate_limits import RateLimitService
     from chalicelib.services.staff_access import StaffAccessService
     from chalicelib.services.submission import SubmissionService
     from chalicelib.services.submitter import SubmitterService
@@ -127,9 +128,9 @@ def policy() -> Policy:
 def _build_adapter() -> TicketStore:
     s = settings()
     if s.store == "dynamodb":
-        from chalicelib.store.dynamodb.store import DynamoTicketStore, make_client
+        from chalicelib.store.dynamodb.store import DynamoTicketStore
 
-        return DynamoTicketStore(s.table_name, lambda: make_client(s))
+        return DynamoTicketStore.from_settings(s)
     from chalicelib.store.sqlite import SqliteStore
 
     return SqliteStore(s.sqlite_path)
@@ -447,3 +448,15 @@ def open311_service() -> Open311Service:
         )
 
     return _cached("open311_service", build)
+
+
+def rate_limit_service() -> RateLimitService:
+    def build() -> RateLimitService:
+        from chalicelib.services.rate_limits import RateLimitService
+
+        s = settings()
+        return RateLimitService(
+            store(), keyring(), clock(), s.rate_limits, enabled=s.rate_limits_enabled
+        )
+
+    return _cached("rate_limits", build)

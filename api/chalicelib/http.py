@@ -265,3 +265,14 @@ def add_security_headers(response: Response) -> Response:
     for name, value in SECURITY_HEADERS.items():
         response.headers.setdefault(name, value)
     return response
+
+
+def source_ip(request: Request | None) -> str | None:
+    """The client's address as API Gateway saw it (``chalice local`` always says 127.0.0.1).
+
+    Only for rate limiting, which hashes it at once: never store or log it."""
+    if request is None:
+        return None
+    identity = (request.context or {}).get("identity") or {}
+    value = identity.get("sourceIp")
+    return value if isinstance(value, str) else None

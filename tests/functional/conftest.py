@@ -17,6 +17,7 @@ from chalicelib import deps
 from chalicelib.config import Settings
 from chalicelib.store.dynamodb.store import DynamoTicketStore
 from chalicelib.store.sqlite import SqliteStore
+from tests.support.limits import GENEROUS_RATE_LIMITS
 from tests.support.stores import make_store
 
 
@@ -46,6 +47,7 @@ def _settings(tmp_path: Path, store: str) -> Settings:
             "CLEARLOOP_STORE": store,
             "CLEARLOOP_DATA_DIR": str(tmp_path),
             "CLEARLOOP_TABLE": "clearloop-test",
+            **GENEROUS_RATE_LIMITS,
         }
     )
 

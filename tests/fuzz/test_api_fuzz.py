@@ -45,6 +45,7 @@ from chalicelib.config import Settings
 from chalicelib.domain.text import clean_text
 from chalicelib.store.retry import RetryingStore
 from tests.fuzz.wsgi import ChaliceWsgi
+from tests.support.limits import GENEROUS_RATE_LIMITS
 from tests.support.stores import make_store
 
 REPO = Path(__file__).resolve().parents[2]
@@ -141,6 +142,7 @@ def admin_headers(
                     "CLEARLOOP_STAGE": "local",
                     "CLEARLOOP_STORE": "sqlite" if kind == "sqlite" else "dynamodb",
                     "CLEARLOOP_DATA_DIR": str(data),
+                    **GENEROUS_RATE_LIMITS,
                 }
             ),
             store=RetryingStore(adapter),

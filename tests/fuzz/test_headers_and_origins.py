@@ -21,6 +21,7 @@ from chalicelib import deps
 from chalicelib.config import Settings
 from chalicelib.http import MAX_BODY_BYTES, SECURITY_HEADERS
 from tests.fuzz.wsgi import ChaliceWsgi
+from tests.support.limits import GENEROUS_RATE_LIMITS
 
 ROUTES = sorted((m, p) for p, methods in app.routes.items() for m in methods)
 IDS = [f"{m} {p}" for m, p in ROUTES]
@@ -50,6 +51,7 @@ def client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Client]:
                 "CLEARLOOP_STAGE": "local",
                 "CLEARLOOP_STORE": "sqlite",
                 "CLEARLOOP_DATA_DIR": str(data),
+                **GENEROUS_RATE_LIMITS,
             }
         )
     )

@@ -19,6 +19,7 @@ from app import app
 from chalicelib import deps
 from chalicelib.config import Settings
 from tests.fuzz.wsgi import ChaliceWsgi
+from tests.support.limits import GENEROUS_RATE_LIMITS
 
 GOOD = {
     "type": "complaint",
@@ -50,6 +51,7 @@ def api(tmp_path: Path) -> Iterator[Api]:
                 "CLEARLOOP_STAGE": "local",
                 "CLEARLOOP_STORE": "sqlite",
                 "CLEARLOOP_DATA_DIR": str(tmp_path),
+                **GENEROUS_RATE_LIMITS,
             }
         )
     )

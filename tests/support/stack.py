@@ -30,6 +30,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from chalicelib.runner import READY_MARKER
+from tests.support.limits import GENEROUS_RATE_LIMITS
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
@@ -147,8 +148,9 @@ def runner_command(
 
 
 def runner_env(env: Mapping[str, str] | None = None) -> dict[str, str]:
-    """This process's environment plus ``env``, with unbuffered output."""
-    merged = dict(os.environ)
+    """This process's environment plus ``env``, with unbuffered output. Rate limits are
+    generous (``GENEROUS_RATE_LIMITS``) unless ``env`` or the environment sets them."""
+    merged = {**GENEROUS_RATE_LIMITS, **os.environ}
     merged.update(env or {})
     merged["PYTHONUNBUFFERED"] = "1"
     return merged

@@ -1,11 +1,23 @@
-"""Public routes: submit, look up, add information, rate; categories and health."""
+"""Public routes: submit, look up, add information, rate; categories and health.
+
+Submissions, lookups, messages and ratings are rate-limited per client address
+(``services/rate_limits.py``); a wrong ticket key counts against the client's key failures.
+"""
 
 from __future__ import annotations
 
 from chalice.app import Blueprint, Response
 
 from chalicelib import deps
-from chalicelib.http import cors_config, handles_errors, header, json_body, json_response, language
+from chalicelib.http import (
+    cors_config,
+    handles_errors,
+    header,
+    json_body,
+    json_response,
+    language,
+    source_ip,
+)
 
 bp = Blueprint(__name__)
 CORS = cors_config()
@@ -31,8 +43,12 @@ def categories() -> Response:
 @handles_errors
 def submit_feedback() -> Response:
     request = bp.current_request
+    client = source_ip(request)
+    limits = deps.rate_limit_service()
     result = deps.submission_service().submit(
-        json_body(request), header(request, "Idempotency-Key")
+        json_body(request),
+        header(request, "Idempotency-Key"),
+        admit=lambda: limits.enforce(client, "submit"),
     )
     headers = {"Location": f"/v1/tickets/{result.body['number']}"}
     if result.replayed:
@@ -43,8 +59,11 @@ def submit_feedback() -> Response:
 @bp.route("/v1/tickets/{number}", methods=["GET"], cors=CORS)
 @handles_errors
 def ticket_status(number: str) -> Response:
-    key = header(bp.current_request, "X-Ticket-Key")
-    return json_response(deps.lookup_service().status(number, key))
+    request = bp.current_request
+    key = header(request, "X-Ticket-Key")
+    with deps.rate_limit_service().keyed(source_ip(request), "lookup", with_key=key is not None):
+        body = deps.lookup_service().status(number, key)
+    return json_response(body)
 
 
 @bp.route("/v1/tickets/{number}/messages", methods=["POST"], cors=CORS)
@@ -53,7 +72,9 @@ def add_message(number: str) -> Response:
     request = bp.current_request
     body = json_body(request)
     key = header(request, "X-Ticket-Key")
-    return json_response(deps.submitter_service().add_message(number, key, body), 201)
+    with deps.rate_limit_service().keyed(source_ip(request), "message", with_key=key is not None):
+        view = deps.submitter_service().add_message(number, key, body)
+    return json_response(view, 201)
 
 
 @bp.route("/v1/tickets/{number}/rating", methods=["POST"], cors=CORS)
@@ -62,4 +83,6 @@ def rate(number: str) -> Response:
     request = bp.current_request
     body = json_body(request)
     key = header(request, "X-Ticket-Key")
-    return json_response(deps.submitter_service().rate(number, key, body), 201)
+    with deps.rate_limit_service().keyed(source_ip(request), "message", with_key=key is not None):
+        view = deps.submitter_service().rate(number, key, body)
+    return json_response(view, 201)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -31,6 +31,7 @@ from chalicelib.errors import (
     IdempotencyExistsError,
     IdempotencyMismatchError,
     NumberTakenError,
+    RateLimitedError,
     ValidationError,
 )
 from chalicelib.services.ports import Clock, RandomSource
@@ -116,11 +117,15 @@ class SubmissionService:
         actor: tuple[str, str] | None = None,
         contact_extra: Mapping[str, str] | None = None,
         attributes: Mapping[str, Any] | None = None,
+        admit: Callable[[], None] | None = None,
     ) -> SubmissionResult:
         """Validate and store a submission; replay the first response for a retried request.
 
         ``contact_extra`` is stored encrypted with the contact details; ``attributes`` are
-        channel data kept on the ticket (``Ticket.attributes``), e.g. Open311's location."""
+        channel data kept on the ticket (``Ticket.attributes``), e.g. Open311's location.
+        ``admit`` (e.g. the client's rate limit) runs once the request is known to be valid,
+        just before the ticket is stored, and may raise ``RateLimitedError`` to refuse it; a
+        retry of a submission already stored is then answered with its ticket, never refused."""
         submission = parse_submission(payload, self._taxonomy)
         idem_key = check_idempotency_key(idempotency_key)
         now = self._clock.now()
@@ -134,6 +139,16 @@ class SubmissionService:
             # Write first, read only on a retry: the transaction's condition on the idempotency
             # record is the check, so a first-time submission costs one write and nothing else.
             key_hash = hashlib.sha256(f"feedback\x00{idem_key}".encode()).hexdigest()
+        if admit is not None:
+            try:
+                admit()
+            except RateLimitedError:
+                replay = None
+                if key_hash is not None:
+                    replay = self._replay(key_hash, request_hash, now)
+                if replay is None:
+                    raise
+                return replay
         for _ in range(_NUMBER_ATTEMPTS):
             number = numbers.format_number(
                 self._random.token_bytes(numbers.RANDOM_BYTES_FOR_NUMBER), self._prefix

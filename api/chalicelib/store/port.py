@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
 
+from chalicelib.domain.rate_limits import RateCounter
 from chalicelib.domain.rollups import CellDelta, RollupKey, RollupRow
 from chalicelib.domain.staff import CannedResponse, StaffMember, TokenRecord
 from chalicelib.domain.tickets import Event, Ticket
@@ -192,4 +193,19 @@ class TicketStore(Protocol):
         Reads only the window (an index on the submission time; day partitions on DynamoDB),
         never the whole store. Serves Open311's ``GET requests``.
         """
+        ...
+
+    def bump_rate_counter(self, counter: RateCounter, amount: int) -> int:
+        """Add ``amount`` to ``counter`` (created at 0 if absent) atomically, in one request,
+        and return its new count. Concurrent bumps never lose an increment."""
+        ...
+
+    def read_rate_counter(self, counter: RateCounter) -> int:
+        """The count of ``counter``; 0 when it does not exist."""
+        ...
+
+    def purge_rate_counters(self, now: datetime) -> int:
+        """Delete the counters whose ``expires_at`` is at or before ``now``; return how many.
+
+        DynamoDB deletes them itself (the table's TTL attribute) and returns 0."""
         ...

@@ -20,6 +20,10 @@ botocore made on its own) must not be repeated blindly:
   and events); if so the call succeeded.
 - Puts of staff, tokens and canned responses replace whole items and are retried as they are.
 - ``import_tickets`` (bulk history loads; not atomic on DynamoDB) is never retried.
+- Rate-limit counters (``bump_rate_counter``, ``read_rate_counter``) are tried once: a bump is
+  not idempotent, and the limiter lets the request through when its store is unavailable, so
+  waiting out a retry budget would only delay the request it guards. The daily purge is
+  retried like any replace-style write.
 
 Time and randomness are injectable, so the tests run without sleeping.
 
@@ -38,6 +42,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, TypeVar
 
+from chalicelib.domain.rate_limits import RateCounter
 from chalicelib.domain.rollups import CellDelta, RollupKey, RollupRow
 from chalicelib.domain.staff import CannedResponse, StaffMember, TokenRecord
 from chalicelib.domain.tickets import Event, Ticket
@@ -268,6 +273,16 @@ class RetryingStore:
     def ping(self) -> None:
         # Not retried: the health check reports the store as it is right now.
         self.inner.ping()
+
+    def bump_rate_counter(self, counter: RateCounter, amount: int) -> int:
+        # Tried once (see the module docstring): the limiter fails open instead.
+        return self.inner.bump_rate_counter(counter, amount)
+
+    def read_rate_counter(self, counter: RateCounter) -> int:
+        return self.inner.read_rate_counter(counter)
+
+    def purge_rate_counters(self, now: datetime) -> int:
+        return self._call(lambda: self.inner.purge_rate_counters(now))
 
 
 def _same_ticket(stored: Ticket, wanted: Ticket) -> bool:

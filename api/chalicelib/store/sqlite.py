@@ -57,6 +57,8 @@ from chalicelib.store.port import (
     TicketView,
 )
 from chalicelib.store.sqlite_open311 import SqliteOpen311Mixin
+from chalicelib.store.sqlite_rate_limits import MIGRATION as RATE_COUNTERS_MIGRATION
+from chalicelib.store.sqlite_rate_limits import SqliteRateCounters
 
 # Each entry upgrades the schema from version i to i + 1. Never edit a shipped entry: append.
 MIGRATIONS: tuple[str, ...] = (
@@ -143,6 +145,8 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX tickets_submitted ON tickets (submitted_at, number);
     """,
+    # 7: per-client rate-limit counters (``sqlite_rate_limits.py``).
+    RATE_COUNTERS_MIGRATION,
 )
 
 _BUSY_TIMEOUT_MS = 5000
@@ -308,7 +312,7 @@ def _insert_events(conn: sqlite3.Connection, events: list[Event]) -> None:
     )
 
 
-class SqliteStore(SqliteOpen311Mixin):
+class SqliteStore(SqliteOpen311Mixin, SqliteRateCounters):
     """TicketStore on one SQLite file; safe to share between threads."""
 
     def __init__(self, path: Path) -> None:

@@ -12,6 +12,7 @@ Items (generic attribute names, ``ENTITY#id`` prefixes):
 | canned response | ``CANNED#<id>`` | ``CANNED`` |
 | daily rollup | ``STATS#<yyyy-mm-dd>`` | ``<dimension>#<value>#<shard>`` |
 | current totals | ``STATS#TOTAL`` | ``<dimension>#<value>#<shard>`` |
+| rate-limit counter | ``RATE#<client hash>#<action>#<iso window start>`` | ``RATE`` |
 
 Indexes are sparse: an item carries an index's keys only while it belongs in that view.
 
@@ -40,6 +41,8 @@ Access patterns (pattern -> key condition -> index):
 | rollups of one day (publisher) | ``PK = STATS#<yyyy-mm-dd>`` (all shards) | table |
 | bump rollups | Update ``ADD`` counters, ``ADD``/``DELETE`` sample sets, in the ticket's | table |
 | | transaction; counters on the ticket's shard, samples on their ticket's | |
+| count a client's request | UpdateItem ``ADD count`` on ``RATE#...``, new count returned | table |
+| read a client's key failures | GetItem ``RATE#<client>#key_failure#<window>`` | table |
 
 Submitting puts the ticket and each event with ``attribute_not_exists(PK)`` and the idempotency
 record with ``attribute_not_exists(PK) OR expires_at < :now`` in one transaction. Within a
@@ -243,3 +246,8 @@ def canned_key(canned_id: str) -> dict[str, str]:
 def canned_list_keys(canned_id: str) -> dict[str, str]:
     """GSI2 keys that list every canned response."""
     return {GSI2PK: CANNED_LIST_PK, GSI2SK: canned_id}
+
+
+def rate_counter_key(client: str, action: str, window_start: datetime) -> dict[str, str]:
+    """Primary key of one client's counter for one action and window (expires by TTL)."""
+    return {PK: f"RATE#{client}#{action}#{iso(window_start)}", SK: "RATE"}

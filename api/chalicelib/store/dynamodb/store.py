@@ -43,6 +43,7 @@ from chalicelib.errors import (
 from chalicelib.store import codec
 from chalicelib.store.dynamodb import keys
 from chalicelib.store.dynamodb.open311 import DynamoOpen311Mixin
+from chalicelib.store.dynamodb.rate_limits import DynamoRateCounters, make_counter_client
 from chalicelib.store.dynamodb.schema import TTL_ATTRIBUTE
 from chalicelib.store.port import (
     IdempotencyRecord,
@@ -117,7 +118,7 @@ def make_client(settings: Settings, *, session: Session | None = None) -> Dynamo
     )
 
 
-class DynamoTicketStore(DynamoOpen311Mixin):
+class DynamoTicketStore(DynamoOpen311Mixin, DynamoRateCounters):
     """The ticket store on one DynamoDB table (see ``keys.py`` for every item and index).
 
     ``client_factory`` builds the low-level boto3 ``dynamodb`` client on first use, so importing
@@ -142,18 +143,33 @@ class DynamoTicketStore(DynamoOpen311Mixin):
         assert store.requests == 2
     """
 
-    def __init__(self, table_name: str, client_factory: Callable[[], DynamoDBClient]) -> None:
+    def __init__(
+        self,
+        table_name: str,
+        client_factory: Callable[[], DynamoDBClient],
+        *,
+        counter_client_factory: Callable[[], DynamoDBClient] | None = None,
+    ) -> None:
         self.table_name = table_name
         self._client_factory = client_factory
         self._client: DynamoDBClient | None = None
         self._lock = threading.Lock()
         self.items_read = 0
         self.requests = 0
+        # Rate-limit counters (``rate_limits.py``): a client that gives up quickly; by default
+        # the main one.
+        self._counter_factory = counter_client_factory
+        self._counter_cache: DynamoDBClient | None = None
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DynamoTicketStore:
-        """A store on ``settings.table_name`` whose client :func:`make_client` builds lazily."""
-        return cls(settings.table_name, lambda: make_client(settings))
+        """A store on ``settings.table_name`` whose clients :func:`make_client` and
+        :func:`make_counter_client` build lazily."""
+        return cls(
+            settings.table_name,
+            lambda: make_client(settings),
+            counter_client_factory=lambda: make_counter_client(settings),
+        )
 
     @property
     def client(self) -> DynamoDBClient:

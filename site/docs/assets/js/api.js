@@ -43,8 +43,21 @@ export const format = (template, values = {}) =>
   template.replace(/\{(\w+)\}/g, (slot, name) => (name in values ? String(values[name]) : slot));
 
 /**
- * Call the API. Never throws: resolves to {ok, status, data, error}, where error is the
- * SPEC's {code, message, fields} object (or null) and status 0 means the API was unreachable.
+ * A "too many requests" message: with the server's Retry-After, ``m.tooManyWait`` naming the
+ * wait (``m.waitSeconds``, ``m.waitMinute``, ``m.waitMinutes``); without it, ``m.tooMany``.
+ */
+export function tooManyMessage(m, retryAfter) {
+  if (!retryAfter) return m.tooMany;
+  const minutes = Math.ceil(retryAfter / 60);
+  const wait = retryAfter < 60 ? format(m.waitSeconds, { n: retryAfter })
+    : minutes === 1 ? m.waitMinute : format(m.waitMinutes, { n: minutes });
+  return format(m.tooManyWait, { wait });
+}
+
+/**
+ * Call the API. Never throws: resolves to {ok, status, data, error, retryAfter}, where error is
+ * the SPEC's {code, message, fields} object (or null), status 0 means the API was unreachable
+ * and retryAfter is the Retry-After header in seconds (or null).
  */
 export async function call(method, path, { body, headers = {} } = {}) {
   const controller = new AbortController();
@@ -72,9 +85,12 @@ export async function call(method, path, { body, headers = {} } = {}) {
       data = null; // an empty or non-JSON body (e.g. a gateway error page)
     }
     const error = data && typeof data.error === "object" ? data.error : null;
-    return { ok: response.ok, status: response.status, data, error };
+    // Seconds to wait on a 429 or 503 (CORS exposes the header); null when absent.
+    const wait = Number.parseInt(response.headers.get("Retry-After") || "", 10);
+    const retryAfter = wait > 0 ? wait : null;
+    return { ok: response.ok, status: response.status, data, error, retryAfter };
   } catch {
-    return { ok: false, status: 0, data: null, error: null };
+    return { ok: false, status: 0, data: null, error: null, retryAfter: null };
   } finally {
     clearTimeout(timer);
   }

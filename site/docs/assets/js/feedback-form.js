@@ -2,7 +2,7 @@
 // accessible errors, bot screening (honeypot + minimum fill time) and the one-time receipt.
 import {
   categoryName, foldPhone, pageUrl, charCount, format, getCategories, h, language, minFillSeconds,
-  loadMessages, onEachPage, randomId, submitFeedback, timeElement,
+  loadMessages, onEachPage, randomId, submitFeedback, timeElement, tooManyMessage,
 } from "./api.js";
 import { photoPicker } from "./photos.js";
 
@@ -265,7 +265,7 @@ async function initFeedbackForm(root) {
       }
       showErrors(mapped, general);
     } else if (result.status === 429) {
-      showErrors({}, [m.tooMany]);
+      showErrors({}, [tooManyMessage(m, result.retryAfter)]);
     } else if (result.status === 0) {
       showErrors({}, [m.unreachable]);
     } else if (result.status >= 500 || !result.error) {

@@ -3,7 +3,7 @@
 // The key is sent only in the X-Ticket-Key header, never in a request URL.
 import {
   categoryName, format, getCategories, getTicket, h, onEachPage, pickMessages, timeElement,
-  language, pageUrl, tidyCode,
+  language, pageUrl, tidyCode, tooManyMessage,
 } from "./api.js";
 
 const MESSAGES = {
@@ -15,8 +15,13 @@ const MESSAGES = {
     notFound: "There is no ticket with that number. Check the number on your receipt.",
     invalidKey: "The private key does not match this ticket. Check the key on your receipt, " +
       "or leave the key empty to see the status only.",
-    tooMany: "Too many lookups have come from your connection recently. " +
+    tooMany: "Too many lookups or wrong keys have come from your connection recently. " +
       "Wait a few minutes and try again.",
+    tooManyWait: "Too many lookups or wrong keys have come from your connection recently. " +
+      "Try again in {wait}.",
+    waitSeconds: "{n} seconds",
+    waitMinute: "1 minute",
+    waitMinutes: "{n} minutes",
     unreachable: "The ticket service cannot be reached. Check your connection and try again.",
     serverError: "Something went wrong on our side. Please try again in a few minutes.",
     ticketTitle: "Ticket {number}",
@@ -84,7 +89,11 @@ const MESSAGES = {
     invalidNumber: "工单号无效，请检查是否输入有误。工单号的格式如 FB-3K7QM-9X2QT。",
     notFound: "没有这个工单号的工单，请核对回执上的工单号。",
     invalidKey: "查询密钥与该工单不符。请核对回执上的密钥，或不填密钥，只查看办理状态。",
-    tooMany: "您的网络连接近期查询次数过多，请等几分钟后再试。",
+    tooMany: "您的网络连接近期查询次数或密钥输错次数过多，请等几分钟后再试。",
+    tooManyWait: "您的网络连接近期查询次数或密钥输错次数过多，请{wait}后再试。",
+    waitSeconds: " {n} 秒",
+    waitMinute: " 1 分钟",
+    waitMinutes: " {n} 分钟",
     unreachable: "暂时连不上工单服务，请检查网络连接后重试。",
     serverError: "我们这边出了问题，请过几分钟再试。",
     ticketTitle: "工单 {number}",
@@ -238,7 +247,7 @@ function initTrack(root) {
     } else if (response.status === 403 || code === "invalid_key") {
       showAlert(m.invalidKey);
     } else if (response.status === 429) {
-      showAlert(m.tooMany);
+      showAlert(tooManyMessage(m, response.retryAfter));
     } else if (response.status === 0) {
       showAlert(m.unreachable);
     } else {

@@ -23,6 +23,11 @@ export default {
   rejected: "The feedback could not be accepted: {message}",
   tooMany: "Too many submissions have come from your connection recently. Wait a few " +
     "minutes, then send the form again. Your answers are still here.",
+  tooManyWait: "Too many submissions have come from your connection recently. Wait " +
+    "{wait}, then send the form again. Your answers are still here.",
+  waitSeconds: "{n} seconds",
+  waitMinute: "1 minute",
+  waitMinutes: "{n} minutes",
   unreachable: "Your feedback has not been sent: the feedback service cannot be reached. " +
     "Check your connection and send the form again. Your answers are still here.",
   serverError: "Your feedback has not been sent because of a problem on our side. Please " +

@@ -1,0 +1,188 @@
+"""Use case: per-client rate limits on the public routes (SPEC §7).
+
+Each check counts the request in the store (one atomic increment) and refuses it with
+``RateLimitedError`` (429 with ``Retry-After``) once the client's window is spent. The client is
+identified by a keyed hash of its source address under a key that changes every UTC day
+(``domain.rate_limits.salt_purpose``, through the deployment's ``Keyring``); the address itself
+is never stored or logged.
+
+Failed key guesses are counted in the ``key_failure`` bucket: when it is full, every request of
+that client that presents a key is refused before the key is even checked, so a key cannot be
+guessed faster than that bucket allows, whichever keyed route is used.
+
+The limiter fails open: when the store (or the keyring) cannot be reached, the request goes
+through and the failure is logged. Losing a submission to a broken counter would be worse than
+letting a few extra requests in; API Gateway's stage throttling still bounds the total. After a
+failure the limiter stops asking the store for ``PAUSE_AFTER_FAILURE`` (a circuit breaker), so
+an unavailable store costs the requests behind it no extra timeouts: they go straight to the
+use case, which answers 503 with ``Retry-After`` if the store is still down.
+
+Example::
+
+    limits = RateLimitService(store, keyring, clock, settings.rate_limits)
+    limits.enforce(source_ip, "submit")                   # raises RateLimitedError when spent
+    with limits.keyed(source_ip, "lookup", with_key=True):
+        body = lookup.status(number, key)                 # a wrong key counts as a failure
+    limits.purge_expired()                                # daily housekeeping (SQLite)
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from datetime import datetime, timedelta
+
+from chalicelib.crypto.port import Keyring
+from chalicelib.domain import rate_limits as rl
+from chalicelib.errors import RateLimitedError, StoreUnavailableError
+from chalicelib.services.lookup import InvalidKeyError
+from chalicelib.services.ports import Clock
+from chalicelib.store.port import TicketStore
+
+log = logging.getLogger("clearloop.rate_limits")
+
+CLIENT_HASH_BYTES = 16  # 128 bits of the keyed hash: unique enough, short keys
+PAUSE_AFTER_FAILURE = timedelta(seconds=10)
+
+_NOUNS = {
+    rl.SUBMIT: "submissions",
+    rl.LOOKUP: "lookups",
+    rl.MESSAGE: "messages and ratings",
+    rl.OPEN311_SUBMIT: "service requests",
+    rl.OPEN311_READ: "requests",
+}
+
+
+def _wait_text(seconds: int) -> str:
+    if seconds < 90:
+        return f"{seconds} seconds"
+    return f"{-(-seconds // 60)} minutes"
+
+
+class RateLimitService:
+    def __init__(
+        self,
+        store: TicketStore,
+        keyring: Keyring,
+        clock: Clock,
+        limits: Mapping[str, rl.Limit],
+        *,
+        enabled: bool = True,
+    ) -> None:
+        missing = set(rl.ACTIONS) - set(limits)
+        if missing:
+            raise ValueError(f"no rate limit for {sorted(missing)}")
+        self._store = store
+        self._keyring = keyring
+        self._clock = clock
+        self._limits = dict(limits)
+        self._enabled = enabled
+        self._paused_until: datetime | None = None  # the circuit breaker (module docstring)
+
+    def client_hash(self, source_ip: str | None) -> str:
+        """The keyed hash a client is counted under today (hex)."""
+        return self._client(source_ip, self._clock.now())
+
+    def _client(self, source_ip: str | None, now: datetime) -> str:
+        address = rl.client_address(source_ip).encode("ascii")
+        mac = self._keyring.mac(rl.salt_purpose(now), address)
+        return mac[:CLIENT_HASH_BYTES].hex()
+
+    def enforce(self, source_ip: str | None, action: str, cost: int = 1) -> None:
+        """Count one request (``cost`` units) of ``action``; RateLimitedError when over."""
+        now = self._clock.now()
+        if not self._active(now):
+            return
+        limit = self._limits[action]
+        window = rl.window_at(limit, now)
+        count = self._bump(source_ip, action, window, cost, now)
+        if count is None:
+            return
+        verdict = rl.admit_verdict(limit, count, window, now)
+        if not verdict.allowed:
+            raise RateLimitedError(
+                f"Too many {_NOUNS.get(action, 'requests')} from your connection recently; "
+                f"try again in {_wait_text(verdict.retry_after)}.",
+                verdict.retry_after,
+            )
+
+    def check_key_failures(self, source_ip: str | None) -> None:
+        """RateLimitedError when the client has spent its allowance of wrong keys."""
+        now = self._clock.now()
+        if not self._active(now):
+            return
+        limit = self._limits[rl.KEY_FAILURE]
+        window = rl.window_at(limit, now)
+        try:
+            counter = rl.counter_for(self._client(source_ip, now), rl.KEY_FAILURE, window)
+            failures = self._store.read_rate_counter(counter)
+        except Exception as e:  # fail open (module docstring)
+            self._failed_open(rl.KEY_FAILURE, e, now)
+            return
+        verdict = rl.lock_verdict(limit, failures, window, now)
+        if not verdict.allowed:
+            raise RateLimitedError(
+                "Too many wrong ticket keys have come from your connection; "
+                f"try again in {_wait_text(verdict.retry_after)}.",
+                verdict.retry_after,
+            )
+
+    def record_key_failure(self, source_ip: str | None) -> None:
+        """Count one wrong key presented by the client."""
+        now = self._clock.now()
+        if not self._active(now):
+            return
+        window = rl.window_at(self._limits[rl.KEY_FAILURE], now)
+        self._bump(source_ip, rl.KEY_FAILURE, window, 1, now)
+
+    @contextmanager
+    def keyed(self, source_ip: str | None, action: str, *, with_key: bool) -> Iterator[None]:
+        """Guard a request that may present a ticket key: refuse it while the client's wrong
+        keys are spent (``with_key``), count it for ``action``, and count a wrong key (the
+        block raising ``InvalidKeyError``) as a failure."""
+        if with_key:
+            self.check_key_failures(source_ip)
+        self.enforce(source_ip, action)
+        try:
+            yield
+        except InvalidKeyError:
+            if with_key:
+                self.record_key_failure(source_ip)
+            raise
+
+    def purge_expired(self) -> int:
+        """Delete counters whose window has ended (how long a client hash is kept)."""
+        return self._store.purge_rate_counters(self._clock.now())
+
+    def _bump(
+        self, source_ip: str | None, action: str, window: rl.Window, cost: int, now: datetime
+    ) -> int | None:
+        """The counter's new count, or None when it could not be counted (fail open)."""
+        try:
+            counter = rl.counter_for(self._client(source_ip, now), action, window)
+            return self._store.bump_rate_counter(counter, cost)
+        except Exception as e:  # fail open (module docstring)
+            self._failed_open(action, e, now)
+            return None
+
+    def _active(self, now: datetime) -> bool:
+        """Whether to count: limits on, and not paused after a store failure."""
+        paused_until = self._paused_until
+        return self._enabled and (paused_until is None or now >= paused_until)
+
+    def _failed_open(self, action: str, error: Exception, now: datetime) -> None:
+        self._paused_until = now + PAUSE_AFTER_FAILURE
+        pause = PAUSE_AFTER_FAILURE.total_seconds()
+        # Never the address or the hash: only what failed.
+        if isinstance(error, StoreUnavailableError):
+            log.warning(
+                "rate limit %s not checked, request allowed; limits paused for %gs: %s",
+                action,
+                pause,
+                error.message,
+            )
+        else:
+            log.exception(
+                "rate limit %s failed, request allowed; limits paused for %gs", action, pause
+            )

@@ -1,0 +1,135 @@
+"""Rate-limit counters on DynamoDB (mixed into ``DynamoTicketStore``).
+
+One item per (client hash, action, window): ``RATE#<client>#<action>#<window start>`` / ``RATE``
+(``keys.rate_counter_key``). A bump is one ``UpdateItem`` with ``ADD`` (atomic, no lost
+increments under concurrency) returning the new count; the item carries the table's TTL
+attribute at the window's end, so DynamoDB deletes it without a purge job. The random-looking
+client hash spreads counters over partitions; one busy client's counter takes at most one
+write per request it makes.
+
+Counters go through their own client (``make_counter_client`` in a deployment): one attempt
+with one-second timeouts. The limiter fails open, so when DynamoDB is slow or unreachable a
+check should cost the request it guards a second, not botocore's retries of up to 3 x 7 s.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+from chalicelib.domain.rate_limits import RateCounter
+from chalicelib.store.dynamodb import keys
+from chalicelib.store.dynamodb.schema import TTL_ATTRIBUTE
+
+if TYPE_CHECKING:
+    from boto3.session import Session
+    from mypy_boto3_dynamodb.client import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
+
+    from chalicelib.config import Settings
+
+COUNT_ATTRIBUTE = "count"
+
+
+def make_counter_client(settings: Settings, *, session: Session | None = None) -> DynamoDBClient:
+    """A DynamoDB client for rate-limit counters: one attempt, one-second timeouts."""
+    import boto3  # deferred like make_client's: paid only when a client is built
+    from botocore.config import Config
+
+    config = Config(
+        retries={"mode": "standard", "total_max_attempts": 1},
+        connect_timeout=1,
+        read_timeout=1,
+    )
+    return (session or boto3.session.Session()).client(
+        "dynamodb",
+        region_name=settings.region,
+        endpoint_url=settings.dynamodb_endpoint,
+        config=config,
+    )
+
+
+class _Host(Protocol):
+    """What the mixin uses of ``DynamoTicketStore``."""
+
+    table_name: str
+    _lock: Any
+    _counter_factory: Callable[[], DynamoDBClient] | None
+    _counter_cache: DynamoDBClient | None
+
+    @property
+    def client(self) -> DynamoDBClient: ...
+
+    def _driver_errors(self, operation: str) -> AbstractContextManager[None]: ...
+
+    def _count(self, *, requests: int = 0, items_read: int = 0) -> None: ...
+
+
+def _counter_client(host: _Host) -> DynamoDBClient:
+    """The client for counters, built on first use; the main client when none is configured."""
+    factory = host._counter_factory
+    if factory is None:
+        return host.client
+    client = host._counter_cache
+    if client is None:
+        with host._lock:
+            client = host._counter_cache
+            if client is None:
+                client = factory()
+                host._counter_cache = client
+    return client
+
+
+def _key(counter: RateCounter) -> dict[str, AttributeValueTypeDef]:
+    key = keys.rate_counter_key(counter.client, counter.action, counter.window_start)
+    return {name: {"S": value} for name, value in key.items()}
+
+
+class DynamoRateCounters:
+    """The port's rate-counter operations for ``DynamoTicketStore``."""
+
+    def bump_rate_counter(self: _Host, counter: RateCounter, amount: int) -> int:
+        with self._driver_errors("UpdateItem"):
+            self._count(requests=1)
+            response = _counter_client(self).update_item(
+                TableName=self.table_name,
+                Key=_key(counter),
+                UpdateExpression="ADD #count :amount SET #ttl = :ttl, #entity = :entity",
+                ExpressionAttributeNames={
+                    "#count": COUNT_ATTRIBUTE,
+                    "#ttl": TTL_ATTRIBUTE,
+                    "#entity": "entity",
+                },
+                ExpressionAttributeValues={
+                    ":amount": {"N": str(amount)},
+                    # TTL deletes whole seconds late, never early.
+                    ":ttl": {"N": str(math.ceil(counter.expires_at.timestamp()))},
+                    ":entity": {"S": "rate_counter"},
+                },
+                ReturnValues="UPDATED_NEW",
+            )
+        return int(response["Attributes"][COUNT_ATTRIBUTE]["N"])
+
+    def read_rate_counter(self: _Host, counter: RateCounter) -> int:
+        with self._driver_errors("GetItem"):
+            self._count(requests=1)
+            response = _counter_client(self).get_item(
+                TableName=self.table_name,
+                Key=_key(counter),
+                ConsistentRead=True,
+                ProjectionExpression="#count",
+                ExpressionAttributeNames={"#count": COUNT_ATTRIBUTE},
+            )
+        item = response.get("Item")
+        if item is None:
+            return 0
+        self._count(items_read=1)
+        return int(item[COUNT_ATTRIBUTE]["N"])
+
+    def purge_rate_counters(self: _Host, now: datetime) -> int:
+        """Nothing to do: the table's TTL deletes expired counters (within a day or two; no
+        read ever asks for a past window)."""
+        return 0
