@@ -82,7 +82,9 @@ def assert_survived(report: Report, stack: Stack) -> None:
     assert not report.duplicated, summary
     assert not report.unexpected, summary
     assert not report.retry_mismatches, summary
-    assert report.acknowledged > 20, summary
+    # Real work got through around the fault (about one ticket per client at least; a quiet
+    # machine acknowledges several times more, a loaded one far fewer during a 19 s outage).
+    assert report.acknowledged >= 8, summary
     assert report.in_doubt == 0, summary  # the clients' retries with the same key resolved all
 
 
@@ -125,7 +127,7 @@ def test_moto_stopped_mid_run_is_503_then_nothing_is_lost(tmp_path: Path) -> Non
             lambda: os.kill(pid, signal.SIGSTOP),
             lambda: os.kill(pid, signal.SIGCONT),
         )
-        report = load(stack, MOTO_PAUSE_SECONDS + 4.0, window)
+        report = load(stack, MOTO_PAUSE_SECONDS + 6.0, window)
         assert_survived(report, stack)
 
 
