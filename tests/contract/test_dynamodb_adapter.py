@@ -111,8 +111,9 @@ def test_open_tickets_carry_due_and_queue_keys(dynamo_store: DynamoTicketStore) 
     assert item["GSI2PK"] == {"S": "QUEUE#parks#acknowledged"}
     assert item["GSI2SK"] == {"S": f"{due_at}#{n}"}
     assert "GSI3PK" not in item
-    # Every ticket is in its submission month's partition (Open311 listing).
-    assert item["GSI4PK"] == {"S": f"SUBMITTED#{codec.iso(ticket.submitted_at)[:7]}"}
+    # Every ticket is in a shard of its submission month's partitions (Open311 listing).
+    month = codec.iso(ticket.submitted_at)[:7]
+    assert item["GSI4PK"] == {"S": f"SUBMITTED#{month}#{keys.submitted_shard(n)}"}
     assert item["GSI4SK"] == {"S": f"{codec.iso(ticket.submitted_at)}#{n}"}
 
     due = dynamo_store.client.query(

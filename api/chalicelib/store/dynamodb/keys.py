@@ -22,7 +22,7 @@ Indexes are sparse: an item carries an index's keys only while it belongs in tha
 | GSI2 queue | ``QUEUE#<dept>#<status>`` | ``<due at or ~updated at>#<number>`` | every ticket |
 | GSI2 (overloaded) | ``STAFFLIST``, ``TOKENS#<id>``, ``CANNEDLIST`` | id or time | staff |
 | GSI3 board | ``BOARD#<yyyy-mm>`` | ``<resolved at>#<number>`` | tickets on the board |
-| GSI4 submitted | ``SUBMITTED#<yyyy-mm>`` | ``<submitted at>#<number>`` | every ticket |
+| GSI4 submitted | ``SUBMITTED#<yyyy-mm>#<shard>`` | ``<submitted at>#<number>`` | every ticket |
 
 Access patterns (pattern -> key condition -> index):
 
@@ -37,7 +37,7 @@ Access patterns (pattern -> key condition -> index):
 | authenticate a token | GetItem ``TOKEN#<hash>`` | table |
 | list staff / tokens / canned | ``GSI2PK = STAFFLIST`` / ``TOKENS#<id>`` / ``CANNEDLIST`` | GSI2 |
 | the resolved-issue board, a month | ``GSI3PK = BOARD#<yyyy-mm>``, newest first | GSI3 |
-| Open311 requests, a window | ``GSI4PK = SUBMITTED#<yyyy-mm> AND GSI4SK BETWEEN``, each | GSI4 |
+| Open311 requests, a window | ``GSI4PK = SUBMITTED#<m>#<s> AND GSI4SK BETWEEN``, merged | GSI4 |
 | rollups of one day (publisher) | ``PK = STATS#<yyyy-mm-dd>`` (all shards) | table |
 | bump rollups | Update ``ADD`` counters, ``ADD``/``DELETE`` sample sets, in the ticket's | table |
 | | transaction; counters on the ticket's shard, samples on their ticket's | |
@@ -82,6 +82,8 @@ SUBMITTED_INDEX = "GSI4"
 
 # Spreads a busy day's due entries over partitions; the sweep queries every shard.
 DUE_SHARDS = 8
+# Spreads a month's submissions over partitions (GSI4); the Open311 listing merges the shards.
+SUBMITTED_SHARDS = 8
 # Spreads one rollup cell's updates over items; the publisher sums them.
 ROLLUP_SHARDS = 8
 STATS_PREFIX = "STATS#"
@@ -178,16 +180,25 @@ def ticket_index_keys(ticket: Ticket) -> dict[str, str]:
     if board is not None:
         index[GSI3PK] = board_pk(board[0])
         index[GSI3SK] = board_sk(board[1], ticket.number)
-    index[GSI4PK] = submitted_pk(ticket.submitted_at)
+    index[GSI4PK] = submitted_pk(ticket.submitted_at, submitted_shard(ticket.number))
     index[GSI4SK] = submitted_sk(ticket.submitted_at, ticket.number)
     return index
 
 
-def submitted_pk(submitted_at: datetime) -> str:
-    """Partition of the tickets submitted in one UTC month (Open311 listing, GSI4): a 90-day
-    window is at most 4 queries. A month's submissions (far below a partition's 1,000 writes a
-    second) fit one partition."""
-    return f"SUBMITTED#{iso(submitted_at)[:7]}"
+def submitted_shard(number: str) -> int:
+    """The submission-index shard of a ticket: stable across processes."""
+    digest = hashlib.sha256(b"submitted\x00" + number.encode()).digest()
+    return int.from_bytes(digest[:4], "big") % SUBMITTED_SHARDS
+
+
+def submitted_pk(submitted_at: datetime, shard: int) -> str:
+    """Partition of one shard of the tickets submitted in one UTC month (Open311 listing,
+    GSI4). Every ticket write also writes this index, so a burst of submissions (the scale
+    target is 1,000 a second) is spread over ``SUBMITTED_SHARDS`` partitions, each far below a
+    partition's 1,000 writes a second; a 90-day window is at most 4 months × the shards."""
+    if not 0 <= shard < SUBMITTED_SHARDS:
+        raise ValueError(f"submitted shard {shard} is not in 0..{SUBMITTED_SHARDS - 1}")
+    return f"SUBMITTED#{iso(submitted_at)[:7]}#{shard}"
 
 
 def submitted_sk(submitted_at: datetime, number: str) -> str:
