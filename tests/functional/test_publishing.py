@@ -229,8 +229,12 @@ def test_files_are_written_data_first_and_indexes_last(api: Api, sue: dict[str, 
     data_files = [k for k in order if k.startswith("transparency/data/") or k.endswith(".css")]
     assert max(position[k] for k in data_files) < position[f"board/items/{board_id}/index.html"]
     assert position[f"board/items/{board_id}/index.html"] < position["board/index.html"]
-    assert order[-1] == "transparency/index.html"
-    assert order[-2] == "board/index.html"
+    assert order[-4:] == [
+        "board/index.html",
+        "zh/board/index.html",
+        "transparency/index.html",
+        "zh/transparency/index.html",
+    ]
     page = sink.files["transparency/index.html"][0].decode()
     assert 'href="../assets/stylesheets/main.abc123.min.css"' in page
     assert 'href="../assets/published/publish.css"' in page
@@ -328,7 +332,12 @@ def test_s3_sink_on_moto(api: Api, sue: dict[str, str], bucket: Any) -> None:
         assert (head["ContentType"], head["CacheControl"]) == (content_type, cache), key
     assert report.files == len([c for c in calls if c[0] == "put"])
     puts = [k for op, k in calls if op == "put"]
-    assert puts[-2:] == ["www/board/index.html", "www/transparency/index.html"]
+    assert puts[-4:] == [
+        "www/board/index.html",
+        "www/zh/board/index.html",
+        "www/transparency/index.html",
+        "www/zh/transparency/index.html",
+    ]
     assert puts.index(f"www/board/items/{ids[0]}/index.html") > puts.index(
         "www/transparency/data/board.json"
     )
