@@ -304,6 +304,7 @@ def test_s3_sink_on_moto(api: Api, sue: dict[str, str], bucket: Any) -> None:
         Key="www/index.html",
         Body=b'<link rel="stylesheet" href="assets/stylesheets/main.1.min.css">',
     )
+    client.put_object(Bucket="site-bucket", Key="www/zh/index.html", Body=b"<html lang=zh>")
     numbers = [resolve(api, sue)["number"] for _ in range(2)]
     ids = [approve(api, sue, n) for n in numbers]
     sink = S3Sink("site-bucket", "www", lambda: recording)
@@ -349,10 +350,15 @@ def test_s3_sink_on_moto(api: Api, sue: dict[str, str], bucket: Any) -> None:
     _publisher(sink).run()
 
     deleted = [k for op, k in calls if op == "delete"]
-    assert deleted == [f"www/board/items/{ids[1]}/index.html"]
-    assert calls[-1] == ("delete", deleted[0])  # after every write
+    assert sorted(deleted) == [
+        f"www/board/items/{ids[1]}/index.html",
+        f"www/zh/board/items/{ids[1]}/index.html",
+    ]
+    assert calls[-1][0] == "delete"  # after every write
     keys = {o["Key"] for o in client.list_objects_v2(Bucket="site-bucket")["Contents"]}
     assert f"www/board/items/{ids[1]}/index.html" not in keys
+    assert f"www/zh/board/items/{ids[1]}/index.html" not in keys
+    assert "www/zh/index.html" in keys  # the site's own Chinese pages are left alone
     assert "www/index.html" in keys
 
 
