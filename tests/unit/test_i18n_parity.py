@@ -2,7 +2,8 @@
 and the key that one language has and the other lacks.
 
 Catalogues: the API's messages (``chalicelib/i18n/catalogue.py``), the notification texts
-(``notify/messages.py``), the open-data column titles (``publish/columns.py``), the category
+(``notify/messages.py``), the open-data column titles (``publish/columns.py``), the published
+pages' texts (``publish/messages.py``, and every key their templates use), the category
 names (``data/categories.json``) and every site module's ``MESSAGES`` table
 (``site/docs/assets/js/*.js``) and message module (``assets/js/messages/<language>/*.js``),
 read by a small JavaScript object-literal key extractor.
@@ -244,3 +245,30 @@ def test_every_category_has_both_names() -> None:
                 if not c["name"].get(lang):
                     problems.append(f"data/categories.json: {c['code']} has no {lang} name")
     assert problems == []
+
+
+def test_every_published_page_text_exists_in_both_languages() -> None:
+    from chalicelib.publish.messages import MESSAGES as PUBLISH_MESSAGES
+
+    assert parity_problems("api/chalicelib/publish/messages.py", PUBLISH_MESSAGES) == []
+
+
+def test_every_published_page_text_has_the_same_slots_in_both_languages() -> None:
+    from chalicelib.publish.messages import MESSAGES as PUBLISH_MESSAGES
+
+    slot = re.compile(r"\{(\w+)\}")
+    for key, en in PUBLISH_MESSAGES["en"].items():
+        zh = PUBLISH_MESSAGES["zh"].get(key, "")
+        assert set(slot.findall(zh)) == set(slot.findall(en)), f"publish/messages.py: {key!r}"
+
+
+def test_every_published_page_text_key_the_templates_use_exists() -> None:
+    from chalicelib.publish.messages import MESSAGES as PUBLISH_MESSAGES
+
+    templates = ROOT / "api/chalicelib/publish/templates"
+    used = set()
+    for path in templates.glob("*.html"):
+        used |= set(re.findall(r"""\bt\(\s*"([\w.]+)"\s*[,)]""", path.read_text("utf-8")))
+    assert "tr.glance" in used
+    missing = sorted(used - set(PUBLISH_MESSAGES["en"]))
+    assert missing == [], f"publish/templates use keys missing from messages.py: {missing}"

@@ -195,8 +195,7 @@ MESSAGES: dict[str, dict[str, str]] = {
         "and": " and ",
         # The board.
         "board.description": (
-            "Resolved issues: what people told us and what was done, published with their"
-            " consent."
+            "Resolved issues: what people told us and what was done, published with their consent."
         ),
         "board.title": "Resolved issues",
         "board.title_with": "Resolved issues: {parts}",
@@ -252,15 +251,15 @@ MESSAGES: dict[str, dict[str, str]] = {
             '生成时间：<time datetime="{iso}">{text}</time>。本页每小时更新一次；'
             "日期按 {zone} 时区计算。"
         ),
-        "footer": (
-            "{site} 如实公布这些数据，包括不理想的数据。" '<a href="{privacy}">隐私声明</a>'
-        ),
+        "footer": ('{site} 如实公布这些数据，包括不理想的数据。<a href="{privacy}">隐私声明</a>'),
         "period.last_days": "最近 {n} 天",
         "period.so_far": "{month}（截至目前）",
         "duration.none": "—",
         "chart.same_numbers": "下方表格列出了相同的数据。",
         "chart.volume.title": "最近 30 天每天收到和办结的意见反馈",
-        "chart.volume.description": "柱形：每天收到和办结的数量；折线：每天结束时仍未办结的工单数。",
+        "chart.volume.description": (
+            "柱形：每天收到和办结的数量；折线：每天结束时仍未办结的工单数。"
+        ),
         "chart.received": "收到",
         "chart.resolved": "办结",
         "chart.backlog": "未办结",
@@ -306,8 +305,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "tr.periods": "统计期间",
         "tr.period": "统计期间：",
         "tr.glance": "概览",
-        "tr.glance.response": "已答复 {handled} 件，其中按时 {on_time} 件；另有 {overdue} 件超过期限仍在等待答复",
-        "tr.glance.resolution": "已办结 {handled} 件，其中按时 {on_time} 件；另有 {overdue} 件超过期限仍未办结",
+        "tr.glance.response": (
+            "已答复 {handled} 件，其中按时 {on_time} 件；另有 {overdue} 件超过期限仍在等待答复"
+        ),
+        "tr.glance.resolution": (
+            "已办结 {handled} 件，其中按时 {on_time} 件；另有 {overdue} 件超过期限仍未办结"
+        ),
         "tr.glance.rate": (
             "{base} 件中已办结 {resolved} 件（收到 {received} 件，减去重复 {merged} 件和垃圾信息"
             " {spam} 件；因不属受理范围而驳回的 {other} 件计为未办结）"
@@ -369,15 +372,20 @@ MESSAGES: dict[str, dict[str, str]] = {
             "因此同时列出评价数量。"
         ),
         "tr.how.reopened.text": (
-            "期间内的办结中，后来被提交人以 1 分或 2 分评价而重新打开的次数，除以期间内的全部办结次数。"
+            "期间内的办结中，后来被提交人以 1 分或 2 分评价而重新打开的次数，"
+            "除以期间内的全部办结次数。"
         ),
-        "tr.how.breaches.text": "期间内到期而未完成的首次答复和办结期限。即使工单后来办理了，超时仍然计入。",
+        "tr.how.breaches.text": (
+            "期间内到期而未完成的首次答复和办结期限。即使工单后来办理了，超时仍然计入。"
+        ),
         "tr.data": "开放数据",
         "tr.data.intro": (
-            '全部数据均以文件形式公开，可自由再利用；各字段的含义见<a href="{schema}">数据结构说明</a>'
-            '和<a href="{page}">开放数据页面</a>。'
+            "全部数据均以文件形式公开，可自由再利用；"
+            '各字段的含义见<a href="{schema}">数据结构说明</a>和<a href="{page}">开放数据页面</a>。'
         ),
-        "tr.data.metrics": "：全部数据，包括最近 30 天和各月的总体数据，以及按类别、渠道和部门的数据",
+        "tr.data.metrics": (
+            "：全部数据，包括最近 30 天和各月的总体数据，以及按类别、渠道和部门的数据"
+        ),
         "tr.data.daily": "：最近 30 天每天新收到、办结和未办结的数量",
         "tr.data.board": (
             '：<a href="{board}">已办结事项</a>（也提供 <a href="{feed}">Atom 订阅源</a>）'
