@@ -88,7 +88,7 @@ widget("staff-ticket", (root, $, say) => {
       e.text && h("p", { class: "cl-pre" }, e.text));
   }
 
-  // --- status moves: only the API's allowed_transitions, in its order ---------------------------
+  // --- status moves: only the API's allowed_transitions, in its order
   function moves() {
     const box = $("st-transitions");
     const allowed = ticket.allowed_transitions;
@@ -144,7 +144,7 @@ widget("staff-ticket", (root, $, say) => {
     say("st-move-status", `Not saved: someone else changed this ticket, which is now ${name(ticket.status)}. It has been reloaded: check it and try again.`);
   });
 
-  // --- replies and notes -----------------------------------------------------------------------
+  // --- replies and notes
   const isPublic = () => $("st-reply").elements.public.value === "true";
   $("st-reply").addEventListener("change", () => say("st-reply-send", isPublic() ? "Send reply" : "Add note"));
   async function loadCanned(code) {
@@ -181,7 +181,7 @@ widget("staff-ticket", (root, $, say) => {
     adopt(r.data);
   });
 
-  // --- contact details: the API audits every read ------------------------------------------------
+  // --- contact details: the API audits every read
   function contact(pairs) {
     $("st-contact").replaceChildren(...pairs.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]));
     $("st-contact").hidden = !pairs.length;
