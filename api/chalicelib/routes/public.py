@@ -44,7 +44,7 @@ def submit_feedback() -> Response:
 @handles_errors
 def ticket_status(number: str) -> Response:
     key = header(bp.current_request, "X-Ticket-Key")
-    return json_response(deps.lookup_service().status(number, key))
+    return json_response(deps.lookup_service().status(number, key, language(bp.current_request)))
 
 
 @bp.route("/v1/tickets/{number}/messages", methods=["POST"], cors=CORS)
@@ -53,7 +53,8 @@ def add_message(number: str) -> Response:
     request = bp.current_request
     body = json_body(request)
     key = header(request, "X-Ticket-Key")
-    return json_response(deps.submitter_service().add_message(number, key, body), 201)
+    service = deps.submitter_service()
+    return json_response(service.add_message(number, key, body, language(request)), 201)
 
 
 @bp.route("/v1/tickets/{number}/rating", methods=["POST"], cors=CORS)
@@ -62,4 +63,5 @@ def rate(number: str) -> Response:
     request = bp.current_request
     body = json_body(request)
     key = header(request, "X-Ticket-Key")
-    return json_response(deps.submitter_service().rate(number, key, body), 201)
+    service = deps.submitter_service()
+    return json_response(service.rate(number, key, body, language(request)), 201)

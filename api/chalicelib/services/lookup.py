@@ -48,7 +48,8 @@ class LookupService:
             raise InvalidKeyError(Message("error.invalid_key"))
         return view
 
-    def status(self, number_text: str, key: str | None) -> dict[str, Any]:
-        """The public status view; with a valid key, the public timeline too."""
+    def status(self, number_text: str, key: str | None, language: str = "en") -> dict[str, Any]:
+        """The public status view; with a valid key, the public timeline too (the system's own
+        texts in ``language``)."""
         view = self.load(number_text, key)
-        return status_view(view.ticket, view.events if key is not None else None)
+        return status_view(view.ticket, view.events if key is not None else None, language)
