@@ -831,3 +831,33 @@ def test_the_chinese_staff_console_signs_in_and_shows_the_queue_in_chinese(
     assert sum(sizes.values()) <= PAGE_BUDGET_BYTES, sizes
     page.get_by_role("button", name="退出登录").click()
     expect(page.locator("#ss-status")).to_have_text("已退出登录。")
+
+
+ZH_STAFF_PAGES = {
+    "/zh/staff/triage/": ("分类处理", "#sg-state", "第"),
+    "/zh/staff/publication/": ("公开审核", "#sp-facts", "提交人同意情况"),
+    "/zh/staff/intake/": ("登记线下意见", "#si-category", "请选择类别"),
+}
+
+
+@pytest.mark.parametrize("path", list(ZH_STAFF_PAGES))
+def test_a_chinese_staff_page_works_in_chinese_and_stays_small(
+    page: Page, stack: Stack, watch: Watch, crew: dict[str, str], path: str
+):
+    heading, where, text = ZH_STAFF_PAGES[path]
+    ticket = submit(stack, subject="Chinese page check")
+    page.add_init_script(f"sessionStorage.setItem('{TOKEN_KEY}', {json.dumps(crew['sue'])})")
+    hash_part = "" if path.endswith("intake/") else f"#{ticket['number']}"
+    page.goto(stack.site_url + path + hash_part)
+    expect(page.locator("h1")).to_have_text(heading)
+    expect(page.locator("#ss-role")).to_have_text("（主管，customer-service）")
+    expect(page.locator(where)).to_contain_text(text)
+    if hash_part:
+        expect(
+            page.get_by_role("heading", level=2).filter(has_text=ticket["number"])
+        ).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    sizes = own_asset_bytes(watch)
+    assert "/assets/js/messages/zh/staff-core.js" in sizes
+    assert not [p for p in sizes if "/messages/en/" in p]
+    assert sum(sizes.values()) <= PAGE_BUDGET_BYTES, sizes
