@@ -382,3 +382,27 @@ def test_publishing_reads_rollups_and_the_board_not_tickets(api: Api, sue: dict[
     else:
         # Four dimension cells of the day and of the totals (zeroed items stay), eight shards.
         assert read <= 2 * 4 * 8 + 2
+
+
+def test_the_chinese_pages_carry_the_configured_chinese_names(
+    api: Api, sue: dict[str, str]
+) -> None:
+    board_id = approve(api, sue, resolve(api, sue)["number"])
+    sink = MemorySink()
+    _publisher(sink).run()
+    item = sink.files[f"zh/board/items/{board_id}/index.html"][0].decode()
+    assert '<html lang="zh">' in item
+    assert "<h1>已办结事项：服务：等候时间</h1>" in item  # category names from categories.json
+    assert "客户服务部" in item  # the department's Chinese name
+    assert "A second counter now opens at busy times." in item  # staff's words as written
+    assert 'hreflang="en" class="md-select__link"' in item
+    assert f'href="../../../../board/items/{board_id}/"' in item  # its English twin
+    board = sink.files["zh/board/index.html"][0].decode()
+    assert "服务" in board
+    assert "共 1 项" in board
+    page = sink.files["zh/transparency/index.html"][0].decode()
+    assert "客户服务部" in page  # the department table
+    assert "网站" in page  # the channel table
+    english = sink.files[f"board/items/{board_id}/index.html"][0].decode()
+    assert "Service: Waiting times" in english
+    assert "客户服务部" not in english
