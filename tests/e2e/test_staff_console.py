@@ -834,6 +834,7 @@ def test_the_chinese_staff_console_signs_in_and_shows_the_queue_in_chinese(
 
 
 ZH_STAFF_PAGES = {
+    "/zh/staff/ticket/": ("工单", "#st-timeline", "已提交"),
     "/zh/staff/triage/": ("分类处理", "#sg-state", "第"),
     "/zh/staff/publication/": ("公开审核", "#sp-facts", "提交人同意情况"),
     "/zh/staff/intake/": ("登记线下意见", "#si-category", "请选择类别"),

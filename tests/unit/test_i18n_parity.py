@@ -313,6 +313,29 @@ def _first_argument_strings(source: str, pos: int) -> list[str]:
     return found
 
 
+def _words(code: str) -> str:
+    """What staff-core.js ``words()`` makes of a code: ``in_person`` -> ``In person``."""
+    return code[0].upper() + code[1:].replace("_", " ")
+
+
+def _ticket_words(source: str) -> set[str]:
+    """The codes staff-ticket.js shows through ``tr(words(...))``: channels, the fields a triage
+    changes, and the timeline kinds without an entry in its ``KINDS``."""
+    from chalicelib.domain.tickets import CHANNELS
+    from chalicelib.services.ticket_work import TRIAGE_FIELDS
+
+    kinds = {"note"}  # written as ``"reply" if public else "note"``
+    for path in (ROOT / "api/chalicelib/services").glob("*.py"):
+        code = path.read_text("utf-8")
+        kinds |= set(re.findall(r'\.event\(\s*"(\w+)"', code))
+        kinds |= set(re.findall(r'kind="(\w+)"', code))
+    named = set(
+        re.findall(r"(\w+): \"", source.split("const KINDS = ")[1].split("\n", maxsplit=1)[0])
+    )
+    texts = {_words(c) for c in CHANNELS} | {_words(f) for f in TRIAGE_FIELDS}
+    return texts | {_words(k) for k in kinds - named}
+
+
 def staff_texts(module: str) -> set[str]:
     """The English texts a staff module shows: every ``tr("...")`` literal (both branches of a
     ``tr(cond ? "a" : "b")``), the queue titles, and for staff-core the names of statuses, types
@@ -323,6 +346,12 @@ def staff_texts(module: str) -> set[str]:
         texts.update(_first_argument_strings(source, call.end()))
     for literal in re.findall(r"""\[\s*"([^"]+)",\s*"[a-z_]+=""", source):  # QUEUES titles
         texts.add(literal)
+    # Single-line tables shown through tr(TABLE[...]) (STATES, KINDS of staff-ticket.js).
+    for table, body in re.findall(r"^const ([A-Z]+) = (\{[^\n]*\});$", source, re.MULTILINE):
+        if f"tr({table}[" in source:
+            texts.update(re.findall(r'"([^"]+)"', body))
+    if module == "staff-ticket":
+        texts |= _ticket_words(source)
     if module == "staff-core":
         from chalicelib.domain.staff import ROLES
         from chalicelib.domain.tickets import STATUSES, TYPES

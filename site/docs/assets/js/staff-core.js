@@ -1,7 +1,6 @@
 // Staff console core: the token (in sessionStorage: it dies with the tab), the staff API client,
 // the sign-in widget and shared helpers. Not built on api.js: with it a staff page would pass
-// 30 KB of our JS+CSS, so the few helpers both need are repeated here, smaller. tr(English):
-// data-lang="zh" widgets load messages/zh/<module>.js, keyed by the English texts.
+// 30 KB of our JS+CSS, so the few helpers both need are repeated here, smaller.
 
 const KEY = "clearloop-staff-token";
 const watchers = new Set();
@@ -10,8 +9,7 @@ const token = () => sessionStorage.getItem(KEY) || "";
 const apiBase = () => document.querySelector("meta[name=clearloop-api]").content.trim().replace(/\/+$/, "");
 export const root = new URL("../../", import.meta.url);
 let zh = null; // the page's Chinese tables, merged
-const loaded = {};
-/** A text in the page language, "{name}" slots filled from params. */
+/** English text in the page language (data-lang="zh": messages/zh/<module>.js), slots filled. */
 export const tr = (text, params = {}) => (zh?.[text] ?? text).replace(/\{(\w+)\}/g, (all, k) => params[k] ?? all);
 
 /** An element; strings become text nodes (never HTML); false and null are left out. */
@@ -73,7 +71,7 @@ export function widget(name, init, file) {
     for (const root of document.querySelectorAll(`[data-clearloop="${name}"]:not([data-ready])`)) {
       root.dataset.ready = "";
       if (root.dataset.lang === "zh") {
-        for (const f of ["staff-core", file]) if (f) zh = { ...zh, ...(await (loaded[f] ??= import(`./messages/zh/${f}.js`))).default };
+        for (const f of ["staff-core", file]) if (f) zh = { ...zh, ...(await import(`./messages/zh/${f}.js`)).default };
       }
       const $ = (id) => root.querySelector(`#${id}`);
       const say = (id, text = "") => {
@@ -119,7 +117,7 @@ export async function categories() {
   if (!list) cats = null; // a failed load is asked again next time
   const named = (c) => c.name?.[zh ? "zh" : "en"] || c.name?.en || c.name || c.code;
   return (list || []).flatMap((p) => [p, ...(p.children || [])].map((c) => ({
-    code: c.code, names: c.name, label: c === p ? named(c) : tr("{parent}: {child}", { parent: named(p), child: named(c) }) })));
+    code: c.code, names: c.name, label: c === p ? named(c) : named(p) + tr(": ") + named(c) })));
 }
 
 /** The address of a ticket on a staff page: "ticket", "triage" or "publication". */

@@ -4,7 +4,7 @@ export default {
   "the API no longer accepts this token.": "API 不再接受此令牌。",
   "The request failed (HTTP {status}).": "请求失败（HTTP {status}）。",
   "The staff API cannot be reached. Check your connection and try again.": "无法连接工作人员 API。请检查网络连接后重试。",
-  "{parent}: {child}": "{parent}：{child}",
+  ": ": "：",
   "{d} d {h} h": "{d}天{h}小时",
   "{d} d": "{d}天",
   "{h} h {m} min": "{h}小时{m}分钟",
