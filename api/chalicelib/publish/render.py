@@ -72,11 +72,6 @@ CHANNEL_NAMES = {
     "in_person": "In person",
     "open311": "Open311 apps",
 }
-RATE_TITLES = {
-    "on_time_response": "On-time first response",
-    "on_time_resolution": "On-time resolution",
-    "resolution_rate": "Resolution rate",
-}
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
@@ -143,7 +138,6 @@ def environment() -> Any:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["duration"] = duration_text
     env.filters["xml_text"] = _xml_text
     env.filters["urlpart"] = lambda v: quote(str(v), safe="")
     return env
@@ -748,10 +742,6 @@ def _values_from(
 ) -> list[str]:
     present = {parent(e.category) for e in entries}
     return [c for c in known if c in present] + sorted(present - set(known))
-
-
-def _month_label(month: str) -> str:
-    return datetime.strptime(month + "-01", "%Y-%m-%d").strftime("%B %Y")
 
 
 def _board_title(lang: PageLanguage, category: str | None, month: str | None) -> str:
