@@ -32,6 +32,7 @@ TEXTS = {
         "status": "Received: waiting to be looked at",
         "category_path": "Service: Waiting times",
         "submitted": "Submitted",
+        "submitted_text": "Feedback received.",
         "number_label": "Ticket number",
         "look_up": "Look up ticket",
     },
@@ -53,6 +54,7 @@ TEXTS = {
         "status": "已收到：等待受理",
         "category_path": "服务: 等候时间",
         "submitted": "已提交",
+        "submitted_text": "已收到您的意见反馈。",
         "number_label": "工单号",
         "look_up": "查询",
     },
@@ -109,6 +111,10 @@ def test_submit_and_track_in_each_language(
     expect(result).to_contain_text(t["status"])
     expect(result).to_contain_text(t["category_path"])
     expect(result.locator(".cl-timeline li[data-kind=submitted]")).to_contain_text(t["submitted"])
+    # The system's own words in the page's language (a message key, rendered by the API).
+    expect(result.locator(".cl-timeline li[data-kind=submitted] .cl-timeline-text")).to_have_text(
+        t["submitted_text"]
+    )
 
     # The ticket records the language it was written in (notifications use it).
     status = http_request("GET", stack.api_url + f"/v1/tickets/{number}").json()

@@ -10,6 +10,7 @@ stylesheets load) and be reachable from the site's navigation.
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -225,3 +226,101 @@ def test_the_site_navigation_leads_to_the_published_pages(
     expect(page).to_have_url(stack.site_url + "/")
     page.get_by_role("link", name="Open data").first.click()
     expect(page.locator("h1")).to_have_text("Open data")
+
+
+@pytest.mark.parametrize(
+    ("path", "heading"),
+    [
+        ("/zh/transparency/", "办理情况公开"),
+        ("/zh/board/", "已办结事项"),
+        ("/zh/board/category/service/", "已办结事项：服务"),
+        ("/zh/board/items/{board_id}/", "已办结事项：服务：等候时间"),
+    ],
+)
+def test_the_chinese_pages_load_cleanly_in_chinese(
+    page: Page,
+    stack: Stack,
+    watch: Watch,
+    published: dict[str, Any],
+    path: str,
+    heading: str,
+) -> None:
+    dialogs = _guard(page)
+    response = page.goto(stack.site_url + path.format(board_id=published["board_id"]))
+    assert response is not None
+    assert response.status == 200
+    page.wait_for_load_state("networkidle")
+    _nothing_ran(page, dialogs)
+    expect(page.locator("html")).to_have_attribute("lang", "zh")
+    expect(page.locator("h1")).to_have_text(heading)
+    body = page.locator("article").inner_text()
+    assert "生成时间" in body
+    assert "Generated at" not in body
+    assert published["number"] not in page.content()
+    # The site's stylesheets loaded, as on every site page.
+    assert (
+        page.evaluate("getComputedStyle(document.querySelector('.md-header')).position") == "sticky"
+    )
+    expect(page.locator(".cl-pub-nav")).to_contain_text("查询进度")
+    if "/items/" in path:
+        # Staff wrote the text in English: it is published as written, and escaped.
+        expect(page.locator(".cl-pub-text").first).to_contain_text("<script>window.xssFired")
+        expect(page.locator(".cl-facts")).to_contain_text("客户服务部")
+        expect(page.locator(".cl-facts")).to_contain_text("年")  # Babel's Chinese dates
+
+
+def test_the_chinese_transparency_page_has_chinese_charts_and_formats(
+    page: Page, stack: Stack, watch: Watch, published: dict[str, Any]
+) -> None:
+    page.goto(stack.site_url + "/zh/transparency/")
+    expect(page.locator("svg title").first).to_contain_text("最近 30 天每天收到和办结的意见反馈")
+    page.get_by_text("数据表：每天新收到、办结和未办结数量").click()
+    expect(page.locator("details.cl-data table tbody tr")).to_have_count(30)
+    expect(page.locator("details.cl-data table tbody th").first).to_contain_text("月")
+    expect(page.locator(".cl-headline")).to_contain_text("首次答复按时率")
+    expect(page.locator(".cl-headline__value").first).to_have_text(re.compile(r"^(—|[\d.]+%)$"))
+    for name in ("metrics.zh.csv", "board.zh.csv"):
+        href = page.get_by_role("link", name=name).get_attribute("href")
+        assert href is not None
+        response = http_request("GET", stack.site_url + "/zh/transparency/" + href)
+        assert response.status == 200
+        assert response.text.startswith(("时段,", "编号,")), name
+
+
+@pytest.mark.parametrize(
+    ("start", "switch_to", "target", "heading"),
+    [
+        ("/board/items/{board_id}/", "简体中文", "/zh/board/items/{board_id}/", "已办结事项"),
+        ("/zh/transparency/", "English", "/transparency/", "Transparency"),
+        ("/zh/board/category/service/", "English", "/board/category/service/", "Resolved"),
+    ],
+)
+def test_the_language_switcher_keeps_the_published_page(
+    page: Page,
+    stack: Stack,
+    watch: Watch,
+    published: dict[str, Any],
+    start: str,
+    switch_to: str,
+    target: str,
+    heading: str,
+) -> None:
+    board_id = published["board_id"]
+    page.goto(stack.site_url + start.format(board_id=board_id))
+    page.locator(".md-header .md-select").first.hover()
+    page.locator(".md-select__link", has_text=switch_to).first.click()
+    expect(page).to_have_url(stack.site_url + target.format(board_id=board_id))
+    expect(page.locator("h1")).to_contain_text(heading)
+
+
+def test_the_chinese_site_navigation_leads_to_the_chinese_published_pages(
+    page: Page, stack: Stack, watch: Watch, published: dict[str, Any]
+) -> None:
+    page.goto(stack.site_url + "/zh/")
+    page.get_by_role("link", name="办理情况公开").first.click()
+    expect(page).to_have_url(stack.site_url + "/zh/transparency/")
+    expect(page.locator("h1")).to_have_text("办理情况公开")
+    page.get_by_role("link", name="已办结事项").first.click()
+    expect(page).to_have_url(stack.site_url + "/zh/board/")
+    page.get_by_role("link", name="首页").first.click()
+    expect(page).to_have_url(stack.site_url + "/zh/")

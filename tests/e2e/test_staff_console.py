@@ -792,3 +792,73 @@ def test_staff_page_loads_cleanly_and_stays_small(
     page.set_viewport_size({"width": 320, "height": 700})
     assert overflowing(page) == []
     # The watch fixture fails the test on any console error or CSP violation.
+
+
+def test_the_chinese_staff_console_signs_in_and_shows_the_queue_in_chinese(
+    page: Page, stack: Stack, watch: Watch, crew: dict[str, str]
+):
+    ticket = submit(stack, subject="Chinese queue check")
+    watch.allow_failed_loads()  # the sign-in with a wrong token is a 401 on purpose
+    page.goto(stack.site_url + "/zh/staff/")
+    expect(page.locator("html")).to_have_attribute("lang", "zh")
+    expect(page.locator("h1")).to_have_text("工作人员控制台")
+    page.get_by_role("button", name="登录").click()
+    expect(page.locator("#ss-error")).to_have_text("请输入您的工作人员令牌。")
+    page.get_by_label("工作人员令牌").fill("clt_not-a-real-token")
+    page.get_by_role("button", name="登录").click()
+    expect(page.locator("#ss-error")).to_contain_text("登录失败：")
+    page.get_by_label("工作人员令牌").fill(crew["sue"])
+    page.get_by_role("button", name="登录").click()
+    expect(page.locator("#ss-name")).to_have_text("Sue Supervisor")
+    expect(page.locator("#ss-role")).to_have_text("（主管，customer-service）")
+    expect(page.locator("#sq-title")).to_have_text("新工单")
+    expect(page.locator("#sq-status")).to_contain_text("新工单：")
+    expect(page.locator("#sq-status")).to_contain_text("张工单，按最近的期限排序。")
+    row = page.locator(".cl-row").filter(has_text=ticket["number"])
+    expect(row).to_contain_text("已收到")  # the status, in Chinese
+    expect(row).to_contain_text("投诉")  # the type
+    expect(row.locator(".cl-badge")).to_contain_text("首次答复还剩")
+    page.get_by_role("button", name="已超时").click()
+    expect(page.locator("#sq-title")).to_have_text("已超时")
+    # The API speaks Chinese to the Chinese console (Accept-Language).
+    requests = [r for r in watch.requests if "/v1/staff/tickets?" in r.url]
+    assert requests
+    assert requests[-1].headers["accept-language"].startswith("zh")
+    # The Chinese tables, and no English one: the page stays within the budget too.
+    sizes = own_asset_bytes(watch)
+    assert "/assets/js/messages/zh/staff-core.js" in sizes
+    assert "/assets/js/messages/zh/staff-queue.js" in sizes
+    assert sum(sizes.values()) <= PAGE_BUDGET_BYTES, sizes
+    page.get_by_role("button", name="退出登录").click()
+    expect(page.locator("#ss-status")).to_have_text("已退出登录。")
+
+
+ZH_STAFF_PAGES = {
+    "/zh/staff/ticket/": ("工单", "#st-timeline", "已提交"),
+    "/zh/staff/triage/": ("分类处理", "#sg-state", "第"),
+    "/zh/staff/publication/": ("公开审核", "#sp-facts", "提交人同意情况"),
+    "/zh/staff/intake/": ("登记线下意见", "#si-category", "请选择类别"),
+}
+
+
+@pytest.mark.parametrize("path", list(ZH_STAFF_PAGES))
+def test_a_chinese_staff_page_works_in_chinese_and_stays_small(
+    page: Page, stack: Stack, watch: Watch, crew: dict[str, str], path: str
+):
+    heading, where, text = ZH_STAFF_PAGES[path]
+    ticket = submit(stack, subject="Chinese page check")
+    page.add_init_script(f"sessionStorage.setItem('{TOKEN_KEY}', {json.dumps(crew['sue'])})")
+    hash_part = "" if path.endswith("intake/") else f"#{ticket['number']}"
+    page.goto(stack.site_url + path + hash_part)
+    expect(page.locator("h1")).to_have_text(heading)
+    expect(page.locator("#ss-role")).to_have_text("（主管，customer-service）")
+    expect(page.locator(where)).to_contain_text(text)
+    if hash_part:
+        expect(
+            page.get_by_role("heading", level=2).filter(has_text=ticket["number"])
+        ).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    sizes = own_asset_bytes(watch)
+    assert "/assets/js/messages/zh/staff-core.js" in sizes
+    assert not [p for p in sizes if "/messages/en/" in p]
+    assert sum(sizes.values()) <= PAGE_BUDGET_BYTES, sizes

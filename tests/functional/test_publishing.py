@@ -229,8 +229,12 @@ def test_files_are_written_data_first_and_indexes_last(api: Api, sue: dict[str, 
     data_files = [k for k in order if k.startswith("transparency/data/") or k.endswith(".css")]
     assert max(position[k] for k in data_files) < position[f"board/items/{board_id}/index.html"]
     assert position[f"board/items/{board_id}/index.html"] < position["board/index.html"]
-    assert order[-1] == "transparency/index.html"
-    assert order[-2] == "board/index.html"
+    assert order[-4:] == [
+        "board/index.html",
+        "zh/board/index.html",
+        "transparency/index.html",
+        "zh/transparency/index.html",
+    ]
     page = sink.files["transparency/index.html"][0].decode()
     assert 'href="../assets/stylesheets/main.abc123.min.css"' in page
     assert 'href="../assets/published/publish.css"' in page
@@ -300,6 +304,7 @@ def test_s3_sink_on_moto(api: Api, sue: dict[str, str], bucket: Any) -> None:
         Key="www/index.html",
         Body=b'<link rel="stylesheet" href="assets/stylesheets/main.1.min.css">',
     )
+    client.put_object(Bucket="site-bucket", Key="www/zh/index.html", Body=b"<html lang=zh>")
     numbers = [resolve(api, sue)["number"] for _ in range(2)]
     ids = [approve(api, sue, n) for n in numbers]
     sink = S3Sink("site-bucket", "www", lambda: recording)
@@ -328,7 +333,12 @@ def test_s3_sink_on_moto(api: Api, sue: dict[str, str], bucket: Any) -> None:
         assert (head["ContentType"], head["CacheControl"]) == (content_type, cache), key
     assert report.files == len([c for c in calls if c[0] == "put"])
     puts = [k for op, k in calls if op == "put"]
-    assert puts[-2:] == ["www/board/index.html", "www/transparency/index.html"]
+    assert puts[-4:] == [
+        "www/board/index.html",
+        "www/zh/board/index.html",
+        "www/transparency/index.html",
+        "www/zh/transparency/index.html",
+    ]
     assert puts.index(f"www/board/items/{ids[0]}/index.html") > puts.index(
         "www/transparency/data/board.json"
     )
@@ -340,10 +350,15 @@ def test_s3_sink_on_moto(api: Api, sue: dict[str, str], bucket: Any) -> None:
     _publisher(sink).run()
 
     deleted = [k for op, k in calls if op == "delete"]
-    assert deleted == [f"www/board/items/{ids[1]}/index.html"]
-    assert calls[-1] == ("delete", deleted[0])  # after every write
+    assert sorted(deleted) == [
+        f"www/board/items/{ids[1]}/index.html",
+        f"www/zh/board/items/{ids[1]}/index.html",
+    ]
+    assert calls[-1][0] == "delete"  # after every write
     keys = {o["Key"] for o in client.list_objects_v2(Bucket="site-bucket")["Contents"]}
     assert f"www/board/items/{ids[1]}/index.html" not in keys
+    assert f"www/zh/board/items/{ids[1]}/index.html" not in keys
+    assert "www/zh/index.html" in keys  # the site's own Chinese pages are left alone
     assert "www/index.html" in keys
 
 
@@ -367,3 +382,27 @@ def test_publishing_reads_rollups_and_the_board_not_tickets(api: Api, sue: dict[
     else:
         # Four dimension cells of the day and of the totals (zeroed items stay), eight shards.
         assert read <= 2 * 4 * 8 + 2
+
+
+def test_the_chinese_pages_carry_the_configured_chinese_names(
+    api: Api, sue: dict[str, str]
+) -> None:
+    board_id = approve(api, sue, resolve(api, sue)["number"])
+    sink = MemorySink()
+    _publisher(sink).run()
+    item = sink.files[f"zh/board/items/{board_id}/index.html"][0].decode()
+    assert '<html lang="zh">' in item
+    assert "<h1>已办结事项：服务：等候时间</h1>" in item  # category names from categories.json
+    assert "客户服务部" in item  # the department's Chinese name
+    assert "A second counter now opens at busy times." in item  # staff's words as written
+    assert 'hreflang="en" class="md-select__link"' in item
+    assert f'href="../../../../board/items/{board_id}/"' in item  # its English twin
+    board = sink.files["zh/board/index.html"][0].decode()
+    assert "服务" in board
+    assert "共 1 项" in board
+    page = sink.files["zh/transparency/index.html"][0].decode()
+    assert "客户服务部" in page  # the department table
+    assert "网站" in page  # the channel table
+    english = sink.files[f"board/items/{board_id}/index.html"][0].decode()
+    assert "Service: Waiting times" in english
+    assert "客户服务部" not in english

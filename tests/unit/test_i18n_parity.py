@@ -2,7 +2,8 @@
 and the key that one language has and the other lacks.
 
 Catalogues: the API's messages (``chalicelib/i18n/catalogue.py``), the notification texts
-(``notify/messages.py``), the open-data column titles (``publish/columns.py``), the category
+(``notify/messages.py``), the open-data column titles (``publish/columns.py``), the published
+pages' texts (``publish/messages.py``, and every key their templates use), the category
 names (``data/categories.json``) and every site module's ``MESSAGES`` table
 (``site/docs/assets/js/*.js``) and message module (``assets/js/messages/<language>/*.js``),
 read by a small JavaScript object-literal key extractor.
@@ -158,7 +159,15 @@ def test_the_site_modules_with_messages_are_found() -> None:
 
 
 MESSAGE_DIR = JS_DIR / "messages"
-MESSAGE_MODULES = sorted({p.name for lang in LANGUAGES for p in (MESSAGE_DIR / lang).glob("*.js")})
+# The staff console's tables (messages/zh/staff-*.js) are keyed by their English texts: below.
+MESSAGE_MODULES = sorted(
+    {
+        p.name
+        for lang in LANGUAGES
+        for p in (MESSAGE_DIR / lang).glob("*.js")
+        if not p.name.startswith("staff-")
+    }
+)
 
 
 def test_the_message_modules_are_found() -> None:
@@ -251,4 +260,138 @@ def test_every_category_has_both_names() -> None:
             for lang in LANGUAGES:
                 if not c["name"].get(lang):
                     problems.append(f"data/categories.json: {c['code']} has no {lang} name")
+    assert problems == []
+
+
+def test_every_published_page_text_exists_in_both_languages() -> None:
+    from chalicelib.publish.messages import MESSAGES as PUBLISH_MESSAGES
+
+    assert parity_problems("api/chalicelib/publish/messages.py", PUBLISH_MESSAGES) == []
+
+
+def test_every_published_page_text_has_the_same_slots_in_both_languages() -> None:
+    from chalicelib.publish.messages import MESSAGES as PUBLISH_MESSAGES
+
+    slot = re.compile(r"\{(\w+)\}")
+    for key, en in PUBLISH_MESSAGES["en"].items():
+        zh = PUBLISH_MESSAGES["zh"].get(key, "")
+        assert set(slot.findall(zh)) == set(slot.findall(en)), f"publish/messages.py: {key!r}"
+
+
+def test_every_published_page_text_key_the_templates_use_exists() -> None:
+    from chalicelib.publish.messages import MESSAGES as PUBLISH_MESSAGES
+
+    templates = ROOT / "api/chalicelib/publish/templates"
+    used = set()
+    for path in templates.glob("*.html"):
+        used |= set(re.findall(r"""\bt\(\s*"([\w.]+)"\s*[,)]""", path.read_text("utf-8")))
+    assert "tr.glance" in used
+    missing = sorted(used - set(PUBLISH_MESSAGES["en"]))
+    assert missing == [], f"publish/templates use keys missing from messages.py: {missing}"
+
+
+# -- the staff console: English texts in the code through tr(), Chinese tables keyed by them ---
+
+_STRING = re.compile(r'"(?:\\.|[^"\\])*"')
+STAFF_MODULES = sorted(p.stem for p in JS_DIR.glob("staff-*.js"))
+
+
+def _first_argument_strings(source: str, pos: int) -> list[str]:
+    """The double-quoted literals of a call's first argument (``"a"``, ``c ? "a" : "b"``)."""
+    found, depth = [], 0
+    while pos < len(source):
+        char = source[pos]
+        if char == '"':
+            literal = _STRING.match(source, pos)
+            assert literal is not None
+            compared = source[:pos].rstrip().endswith(("==", "!="))  # kind === "x" ? ... : ...
+            if depth == 0 and not compared:
+                found.append(json.loads(literal.group()))
+            pos = literal.end()
+            continue
+        if char in "([{":
+            depth += 1
+        elif char in ")]}":
+            if depth == 0:
+                break
+            depth -= 1
+        elif char == "," and depth == 0:
+            break
+        pos += 1
+    return found
+
+
+def _words(code: str) -> str:
+    """What staff-core.js ``words()`` makes of a code: ``in_person`` -> ``In person``."""
+    return code[0].upper() + code[1:].replace("_", " ")
+
+
+def _ticket_words(source: str) -> set[str]:
+    """The codes staff-ticket.js shows through ``tr(words(...))``: channels, the fields a triage
+    changes, and the timeline kinds without an entry in its ``KINDS``."""
+    from chalicelib.domain.tickets import CHANNELS
+    from chalicelib.services.ticket_work import TRIAGE_FIELDS
+
+    kinds = {"note"}  # written as ``"reply" if public else "note"``
+    for path in (ROOT / "api/chalicelib/services").glob("*.py"):
+        code = path.read_text("utf-8")
+        kinds |= set(re.findall(r'\.event\(\s*"(\w+)"', code))
+        kinds |= set(re.findall(r'kind="(\w+)"', code))
+    named = set(
+        re.findall(r"(\w+): \"", source.split("const KINDS = ")[1].split("\n", maxsplit=1)[0])
+    )
+    texts = {_words(c) for c in CHANNELS} | {_words(f) for f in TRIAGE_FIELDS}
+    return texts | {_words(k) for k in kinds - named}
+
+
+def staff_texts(module: str) -> set[str]:
+    """The English texts a staff module shows: every ``tr("...")`` literal (both branches of a
+    ``tr(cond ? "a" : "b")``), the queue titles, and for staff-core the names of statuses, types
+    and roles that ``name()`` and the sign-in bar pass through ``tr``."""
+    source = (JS_DIR / f"{module}.js").read_text("utf-8")
+    texts: set[str] = set()
+    for call in re.finditer(r"\btr\(", source):
+        texts.update(_first_argument_strings(source, call.end()))
+    for literal in re.findall(r"""\[\s*"([^"]+)",\s*"[a-z_]+=""", source):  # QUEUES titles
+        texts.add(literal)
+    # Single-line tables shown through tr(TABLE[...]) (STATES, KINDS of staff-ticket.js).
+    for table, body in re.findall(r"^const ([A-Z]+) = (\{[^\n]*\});$", source, re.MULTILINE):
+        if f"tr({table}[" in source:
+            texts.update(re.findall(r'"([^"]+)"', body))
+    if module == "staff-ticket":
+        texts |= _ticket_words(source)
+    if module == "staff-core":
+        from chalicelib.domain.staff import ROLES
+        from chalicelib.domain.tickets import STATUSES, TYPES
+
+        names_line = source.split("const NAMES = ")[1].split("\n")[0]
+        special = dict(re.findall(r'(\w+): "([^"]+)"', names_line))
+        for code in (*STATUSES, *TYPES):
+            texts.add(special.get(code) or code[0].upper() + code[1:].replace("_", " "))
+        texts.update(ROLES)
+    return texts
+
+
+def test_the_staff_text_extractor_reads_calls_branches_and_names() -> None:
+    texts = staff_texts("staff-core")
+    assert "Enter your staff token." in texts
+    assert "{h} h {m} min" in texts  # a branch of tr(cond ? "a" : "b", ...)
+    assert "{h} h" in texts
+    assert "Awaiting information" in texts  # a status name
+    assert "In progress" in texts
+    assert "supervisor" in texts
+    assert "New tickets" in staff_texts("staff-queue")
+
+
+@pytest.mark.parametrize("module", STAFF_MODULES)
+def test_every_staff_text_has_its_chinese_and_every_chinese_text_its_english(module: str) -> None:
+    table = MESSAGE_DIR / "zh" / f"{module}.js"
+    texts = staff_texts(module)
+    if not table.is_file():
+        assert texts == set(), f"{module}.js passes texts through tr() but has no Chinese table"
+        return
+    chinese = set(js_object_keys(table.read_text("utf-8"), "default"))
+    where = f"site/docs/assets/js/messages/zh/{module}.js"
+    problems = [f"{where}: no Chinese for {t!r}" for t in sorted(texts - chinese)]
+    problems += [f"{where}: {t!r} is not a text of {module}.js" for t in sorted(chinese - texts)]
     assert problems == []

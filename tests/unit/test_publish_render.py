@@ -110,7 +110,12 @@ def test_an_empty_board_still_publishes_every_index() -> None:
 
 def test_stages_put_indexes_last() -> None:
     files = render(publish_input(entries(3)))
-    assert [f.key for f in files][-2:] == ["board/index.html", "transparency/index.html"]
+    assert [f.key for f in files][-4:] == [
+        "board/index.html",
+        "zh/board/index.html",
+        "transparency/index.html",
+        "zh/transparency/index.html",
+    ]
     assert [f.stage for f in files] == sorted(f.stage for f in files)
 
 

@@ -80,6 +80,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "field.key_length": "must be 1 to {max} characters",
         "field.score": "must be a whole number 1-5",
         "field.comment_too_long": "too long",
+        # Timeline entries the system writes (i18n/events.py): stored with their key.
+        "event.submitted": "Feedback received.",
+        "event.information_received": "Information received; work continues.",
+        "event.reopened_by_rating": "Reopened after your rating; a supervisor will review it.",
+        "event.closed_automatically": "Closed automatically: no reopening was asked for.",
+        "event.published": "Published on the resolved-issue board (personal details removed).",
+        "event.withdrawn": "Removed from the resolved-issue board.",
+        "event.deadlines_changed": "The target dates changed with the ticket's priority.",
     },
     "zh": {
         "error.validation_error": "部分内容未填写或填写有误。",
@@ -141,5 +149,12 @@ MESSAGES: dict[str, dict[str, str]] = {
         "field.key_length": "长度须为 1 至 {max} 个字符",
         "field.score": "必须是 1 至 5 的整数",
         "field.comment_too_long": "内容过长",
+        "event.submitted": "已收到您的意见反馈。",
+        "event.information_received": "已收到补充信息，继续办理。",
+        "event.reopened_by_rating": "根据您的评价重新办理，主管将进行复核。",
+        "event.closed_automatically": "未申请重新办理，工单已自动结案。",
+        "event.published": "已在已办结事项中公开（已删除个人信息）。",
+        "event.withdrawn": "已从已办结事项中撤下。",
+        "event.deadlines_changed": "工单优先级调整，办理时限随之变更。",
     },
 }

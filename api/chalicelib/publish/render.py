@@ -7,6 +7,13 @@ script and no ``style`` attribute: they link the built site's stylesheets (``sty
 discovered by the publisher) and ``assets/published/publish.css``, so they pass the site's CSP
 (``default-src 'self'``).
 
+Every page is rendered in English (``transparency/``, ``board/``) and in Simplified Chinese
+beside the site's Chinese pages (``zh/transparency/``, ``zh/board/``): texts from
+``publish/messages.py``, numbers, dates and durations formatted per language
+(``publish/locale.py``, Babel for Chinese), category, channel and department names from
+``PublishInput.names_zh``; a header language switcher links each page to its twin. Board texts
+written by staff are published as written. The open-data files are shared by both languages.
+
 ``render(data)`` returns every file with its key, content, headers and write stage; the
 publisher writes them stage by stage (data first, index pages last).
 """
@@ -19,7 +26,7 @@ import io
 import json
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -39,6 +46,7 @@ from chalicelib.domain.metrics import (
 from chalicelib.domain.publication import BoardEntry
 from chalicelib.publish import charts
 from chalicelib.publish.columns import header as columns_header
+from chalicelib.publish.locale import LANGUAGES, PageLanguage, duration_en
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 PAGE_SIZE = 20
@@ -48,7 +56,13 @@ LONG_CACHE = "public, max-age=3600"
 HTML = "text/html; charset=utf-8"
 # Write order: a reader never sees an index that points at a page not yet written.
 STAGE_DATA, STAGE_ITEMS, STAGE_LISTS, STAGE_FEED, STAGE_BOARD_INDEX, STAGE_INDEX = range(6)
-OWNED_PREFIXES = ("transparency/", "board/", "assets/published/")
+OWNED_PREFIXES = (
+    "transparency/",
+    "board/",
+    "assets/published/",
+    "zh/transparency/",
+    "zh/board/",
+)
 CHANNEL_NAMES = {
     "web": "Website",
     "phone": "Phone",
@@ -57,11 +71,6 @@ CHANNEL_NAMES = {
     "box": "Suggestion box",
     "in_person": "In person",
     "open311": "Open311 apps",
-}
-RATE_TITLES = {
-    "on_time_response": "On-time first response",
-    "on_time_resolution": "On-time resolution",
-    "resolution_rate": "Resolution rate",
 }
 _XML_INVALID = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -103,20 +112,13 @@ class PublishInput:
     site_origin: str
     stylesheets: Sequence[str]
     site_name: str = "Clearloop"
+    # Chinese display names (categories, channels, departments); English ones when absent.
+    names_zh: Names | None = field(default=None)
 
 
 def duration_text(seconds: float | None) -> str:
     """``45 min``, ``3 h 20 min``, ``2 d 4 h``; an em dash when there is nothing."""
-    if seconds is None:
-        return "—"
-    minutes = round(seconds / 60)
-    if minutes < 60:
-        return f"{minutes} min"
-    hours, minutes = divmod(minutes, 60)
-    if hours < 48:
-        return f"{hours} h {minutes} min" if minutes else f"{hours} h"
-    days, hours = divmod(hours, 24)
-    return f"{days} d {hours} h" if hours else f"{days} d"
+    return duration_en(seconds)
 
 
 def _xml_text(value: object) -> str:
@@ -136,7 +138,6 @@ def environment() -> Any:
         lstrip_blocks=True,
         keep_trailing_newline=True,
     )
-    env.filters["duration"] = duration_text
     env.filters["xml_text"] = _xml_text
     env.filters["urlpart"] = lambda v: quote(str(v), safe="")
     return env
@@ -316,8 +317,8 @@ def _values(view: RollupView, dimension: str, known: Iterable[str]) -> list[str]
     return known + extra
 
 
-def period_report(data: PublishInput, period: Period) -> PeriodReport:
-    view, names = data.view, data.names
+def period_report(data: PublishInput, period: Period, names: Names | None = None) -> PeriodReport:
+    view, names = data.view, names or data.names
     cats = [
         (code, names.categories.get(code, code), view.metrics(period, "category", code))
         for code in _values(view, "category", names.top_categories)
@@ -340,19 +341,31 @@ def period_report(data: PublishInput, period: Period) -> PeriodReport:
 
 
 class Renderer:
-    """Renders every published file of one run."""
+    """Renders every published file of one run, in every language."""
 
     def __init__(self, data: PublishInput) -> None:
         self.data = data
         self.env = environment()
         self.files: list[OutputFile] = []
-        generated = data.generated_at.astimezone(UTC)
+        self.generated = data.generated_at.astimezone(UTC)
+        self.common: dict[str, Any] = {}
+        self.lang = PageLanguage("en")
+        self.names = data.names
+        self._use("en")
+
+    def _use(self, code: str) -> None:
+        """Render the next pages in ``code``'s language."""
+        lang = PageLanguage(code)
+        self.lang = lang
+        self.names = (self.data.names_zh or self.data.names) if lang.zh else self.data.names
         self.common = {
-            "site_name": data.site_name,
-            "stylesheets": list(data.stylesheets),
-            "generated_iso": generated.isoformat(timespec="seconds"),
-            "generated_text": generated.strftime("%Y-%m-%d %H:%M UTC"),
-            "zone": data.zone,
+            "site_name": lang.text("site_name", site=self.data.site_name),
+            "stylesheets": list(self.data.stylesheets),
+            "generated_iso": self.generated.isoformat(timespec="seconds"),
+            "generated_text": lang.generated(self.generated),
+            "zone": self.data.zone,
+            "lang": lang,
+            "t": lang.t,
         }
 
     def _add(
@@ -361,9 +374,28 @@ class Renderer:
         self.files.append(OutputFile(key, body, content_type, cache, stage))
 
     def _page(self, key: str, template: str, stage: int, **context: Any) -> None:
-        depth = key.count("/")
-        html = self.env.get_template(template).render(**self.common, root="../" * depth, **context)
-        self._add(key, html.encode("utf-8"), HTML, stage)
+        """One page of the current language; ``key`` is its path in English (``board/...``)."""
+        lang = self.lang
+        full = lang.prefix + key
+        root = "../" * full.count("/")
+        path = key.removesuffix("index.html")
+        languages = [
+            {
+                "code": code,
+                "name": PageLanguage(code).text("language_name"),
+                "href": root + PageLanguage(code).prefix + path,
+                "current": code == lang.code,
+            }
+            for code in LANGUAGES
+        ]
+        html = self.env.get_template(template).render(
+            **self.common,
+            root=root,
+            home=root + lang.prefix,
+            languages=languages,
+            **context,
+        )
+        self._add(full, html.encode("utf-8"), HTML, stage)
 
     def render(self) -> list[OutputFile]:
         data = self.data
@@ -379,18 +411,24 @@ class Renderer:
             LONG_CACHE,
         )
         self._data_files(reports, daily)
-        self._board()
-        for report in reports[1:]:
+        self._feed()
+        for code in LANGUAGES:
+            self._use(code)
+            if code != "en":
+                reports = [period_report(data, p, self.names) for p in periods]
+            self._board()
+            for report in reports[1:]:
+                self._transparency(
+                    report,
+                    reports,
+                    daily=None,
+                    key=f"transparency/{report.period.key}/index.html",
+                    stage=STAGE_LISTS,
+                )
             self._transparency(
-                report,
-                reports,
-                daily=None,
-                key=f"transparency/{report.period.key}/index.html",
-                stage=STAGE_LISTS,
+                reports[0], reports, daily=daily, key="transparency/index.html", stage=STAGE_INDEX
             )
-        self._transparency(
-            reports[0], reports, daily=daily, key="transparency/index.html", stage=STAGE_INDEX
-        )
+        self._use("en")
         return sorted(self.files, key=lambda f: f.stage)
 
     # -- open data --------------------------------------------------------------------------
@@ -537,28 +575,41 @@ class Renderer:
         key: str,
         stage: int,
     ) -> None:
+        lang = self.lang
         months = reports[1:]
         volume = None
         if daily is not None:
             volume = charts.grouped_bars(
-                "Feedback received and resolved per day, last 30 days",
-                "Bars: received and resolved each day; line: tickets open at the end of the day.",
-                [d.day.strftime("%d %b") for d in daily],
+                lang.text("chart.volume.title"),
+                lang.text("chart.volume.description"),
+                [lang.chart_day(d.day) for d in daily],
                 [
-                    ("Received", "cl-chart__bar--received", [d.received for d in daily]),
-                    ("Resolved", "cl-chart__bar--resolved", [d.resolved for d in daily]),
+                    (
+                        lang.text("chart.received"),
+                        "cl-chart__bar--received",
+                        [d.received for d in daily],
+                    ),
+                    (
+                        lang.text("chart.resolved"),
+                        "cl-chart__bar--resolved",
+                        [d.resolved for d in daily],
+                    ),
                 ],
-                line=("Open backlog", "cl-chart__line--backlog", [d.backlog for d in daily]),
+                line=(
+                    lang.text("chart.backlog"),
+                    "cl-chart__line--backlog",
+                    [d.backlog for d in daily],
+                ),
                 label_every=5,
             )
         ordered = list(reversed(months))
         trend = charts.grouped_bars(
-            "On-time rates by month",
-            "For each month: on-time first response, on-time resolution and resolution rate, in %.",
-            [r.period.first.strftime("%b %y") for r in ordered],
+            lang.text("chart.trend.title"),
+            lang.text("chart.trend.description"),
+            [lang.chart_month(r.period.first) for r in ordered],
             [
                 (
-                    RATE_TITLES[rate],
+                    lang.text(f"rate.{rate}"),
                     f"cl-chart__bar--{rate.replace('_', '-')}",
                     [
                         None
@@ -570,49 +621,54 @@ class Renderer:
                 for rate in RANKED_RATES
             ],
             maximum=100,
-            suffix=" %",
+            suffix="%" if lang.zh else " %",
         )
+        label = lang.period(report.period)
         self._page(
             key,
             "transparency.html",
             stage,
             report=report,
+            period_label=label,
             reports=reports,
             months=months,
             daily=daily,
             volume=volume,
             trend=trend,
             ranked_rates=RANKED_RATES,
-            rate_titles=RATE_TITLES,
             section="transparency",
-            title="Transparency" if daily is not None else f"Transparency: {report.period.label}",
+            title=lang.text("tr.title")
+            if daily is not None
+            else lang.text("tr.title_period", period=label),
         )
 
     # -- board ------------------------------------------------------------------------------
 
     def _board(self) -> None:
+        lang = self.lang
         entries = list(self.data.board)
-        names = self.data.names
+        names = self.names
         parent = names.category_parent
         categories = _values_from(entries, parent, names.top_categories)
         months = sorted({e.month for e in entries}, reverse=True)
         counts_cat = {c: sum(1 for e in entries if parent(e.category) == c) for c in categories}
         counts_month = {m: sum(1 for e in entries if e.month == m) for m in months}
         for e in entries:
+            category_name = names.categories.get(e.category, e.category)
             self._page(
                 f"board/items/{e.board_id}/index.html",
                 "board_item.html",
                 STAGE_ITEMS,
                 entry=e,
-                category_name=names.categories.get(e.category, e.category),
+                category_name=category_name,
                 names_parent=parent(e.category),
                 department_name=names.departments.get(e.department, e.department),
                 section="board",
-                title=f"Resolved issue: {names.categories.get(e.category, e.category)}",
+                title=lang.text("item.title", category=category_name),
             )
         filters = {
             "categories": [(c, names.categories.get(c, c), counts_cat[c]) for c in categories],
-            "months": [(m, _month_label(m), counts_month[m]) for m in months],
+            "months": [(m, lang.month(m), counts_month[m]) for m in months],
         }
         self._listing("board/", entries, filters, None, None, index=True)
         for c in categories:
@@ -625,11 +681,15 @@ class Renderer:
                 both = [e for e in subset if parent(e.category) == c]
                 if both:
                     self._listing(f"board/month/{m}/category/{c}/", both, filters, c, m)
+
+    def _feed(self) -> None:
+        """The Atom feed (English names; entries are published as staff wrote them)."""
+        entries = list(self.data.board)
         feed = self.env.get_template("feed.atom").render(
             **self.common,
             origin=self.data.site_origin,
             entries=entries[:FEED_ENTRIES],
-            names=names,
+            names=self.data.names,
             updated=(entries[0].resolved_at if entries else self.data.generated_at)
             .astimezone(UTC)
             .isoformat(timespec="seconds"),
@@ -646,12 +706,15 @@ class Renderer:
         *,
         index: bool = False,
     ) -> None:
-        names = self.data.names
+        lang = self.lang
+        names = self.names
         pages = max(1, -(-len(entries) // PAGE_SIZE))
         for page in range(1, pages + 1):
             key = f"{base}index.html" if page == 1 else f"{base}page/{page}/index.html"
             stage = STAGE_BOARD_INDEX if index and page == 1 else STAGE_LISTS
             here = "../" * (key.count("/"))
+            category_label = None if category is None else names.categories.get(category, category)
+            month_label = None if month is None else lang.month(month)
             self._page(
                 key,
                 "board_list.html",
@@ -665,14 +728,12 @@ class Renderer:
                 ),
                 filters=filters,
                 category=category,
-                category_label=None
-                if category is None
-                else names.categories.get(category, category),
+                category_label=category_label,
                 month=month,
-                month_label=None if month is None else _month_label(month),
+                month_label=month_label,
                 names=names,
                 section="board",
-                title=_board_title(category and names.categories.get(category, category), month),
+                title=_board_title(lang, category_label, month_label),
             )
 
 
@@ -683,17 +744,11 @@ def _values_from(
     return [c for c in known if c in present] + sorted(present - set(known))
 
 
-def _month_label(month: str) -> str:
-    return datetime.strptime(month + "-01", "%Y-%m-%d").strftime("%B %Y")
-
-
-def _board_title(category: str | None, month: str | None) -> str:
-    parts = ["Resolved issues"]
-    if category:
-        parts.append(category)
-    if month:
-        parts.append(_month_label(month))
-    return ": ".join([parts[0], ", ".join(parts[1:])]) if len(parts) > 1 else parts[0]
+def _board_title(lang: PageLanguage, category: str | None, month: str | None) -> str:
+    parts = [p for p in (category, month) if p]
+    if not parts:
+        return lang.text("board.title")
+    return lang.text("board.title_with", parts=lang.text("board.title_separator").join(parts))
 
 
 def _json(value: Any) -> bytes:

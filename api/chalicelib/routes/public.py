@@ -62,7 +62,7 @@ def ticket_status(number: str) -> Response:
     request = bp.current_request
     key = header(request, "X-Ticket-Key")
     with deps.rate_limit_service().keyed(source_ip(request), "lookup", with_key=key is not None):
-        body = deps.lookup_service().status(number, key)
+        body = deps.lookup_service().status(number, key, language(request))
     return json_response(body)
 
 
@@ -73,7 +73,7 @@ def add_message(number: str) -> Response:
     body = json_body(request)
     key = header(request, "X-Ticket-Key")
     with deps.rate_limit_service().keyed(source_ip(request), "message", with_key=key is not None):
-        view = deps.submitter_service().add_message(number, key, body)
+        view = deps.submitter_service().add_message(number, key, body, language(request))
     return json_response(view, 201)
 
 
@@ -84,5 +84,5 @@ def rate(number: str) -> Response:
     body = json_body(request)
     key = header(request, "X-Ticket-Key")
     with deps.rate_limit_service().keyed(source_ip(request), "message", with_key=key is not None):
-        view = deps.submitter_service().rate(number, key, body)
+        view = deps.submitter_service().rate(number, key, body, language(request))
     return json_response(view, 201)

@@ -58,10 +58,11 @@ class LookupService:
             raise InvalidKeyError(Message("error.invalid_key"))
         return view
 
-    def status(self, number_text: str, key: str | None) -> dict[str, Any]:
-        """The public status view; with a valid key, the public timeline too."""
+    def status(self, number_text: str, key: str | None, language: str = "en") -> dict[str, Any]:
+        """The public status view; with a valid key, the public timeline too (the system's own
+        texts in ``language``)."""
         view = self.load(number_text, key)
-        body = status_view(view.ticket, view.events if key is not None else None)
+        body = status_view(view.ticket, view.events if key is not None else None, language)
         if key is not None and self._attachment_links is not None:
             body["attachments"] = self._attachment_links(view.ticket)
         return body

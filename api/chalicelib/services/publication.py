@@ -40,6 +40,7 @@ from chalicelib.domain.staff import Permission, StaffMember
 from chalicelib.domain.text import clean_text
 from chalicelib.domain.tickets import Event, Ticket
 from chalicelib.errors import ConflictError, NotFoundError, StaleVersionError, ValidationError
+from chalicelib.i18n.events import system_text
 from chalicelib.services.changes import Change
 from chalicelib.services.lookup import parse_ticket_number
 from chalicelib.services.ports import Clock, RandomSource
@@ -264,15 +265,14 @@ class PublicationService:
         }
         change = Change(ticket, now, actor=f"staff:{staff.id}", actor_label=staff.public_label)
         change.ticket = ticket.replace(attributes={**ticket.attributes, "publication": record})
-        change.event(
-            "publication_approved",
-            public=True,
-            text="Published on the resolved-issue board (personal details removed).",
-            data={
+        said, saved = system_text(
+            "event.published",
+            {
                 "found": sorted(set(found_summary + found_resolution)),
                 "photos": len(photos or []),
             },
         )
+        change.event("publication_approved", public=True, text=said, data=saved)
         return self._save(change)
 
     def _withdraw(self, ticket: Ticket, staff: StaffMember) -> Ticket:
@@ -290,11 +290,8 @@ class PublicationService:
         }
         change = Change(ticket, now, actor=f"staff:{staff.id}", actor_label=staff.public_label)
         change.ticket = ticket.replace(attributes={**ticket.attributes, "publication": withdrawn})
-        change.event(
-            "publication_withdrawn",
-            public=True,
-            text="Removed from the resolved-issue board.",
-        )
+        said, saved = system_text("event.withdrawn")
+        change.event("publication_withdrawn", public=True, text=said, data=saved)
         return self._save(change)
 
     def _save(self, change: Change) -> Ticket:

@@ -33,6 +33,7 @@ from chalicelib.domain.publication import BoardEntry, board_entry
 from chalicelib.domain.rollups import day_of
 from chalicelib.domain.sla import Policy
 from chalicelib.domain.tickets import CHANNELS
+from chalicelib.publish.messages import MESSAGES
 from chalicelib.publish.render import (
     CHANNEL_NAMES,
     LONG_CACHE,
@@ -79,13 +80,15 @@ def site_stylesheets(sink: Sink) -> list[str]:
     return found or list(FALLBACK_STYLESHEETS)
 
 
-def names_for(taxonomy: Taxonomy, directory: Directory) -> Names:
-    """English display names, in the order the configuration lists them."""
+def names_for(taxonomy: Taxonomy, directory: Directory, language: str = "en") -> Names:
+    """Display names in ``language`` (English where a name lacks it), in the order the
+    configuration lists them."""
     categories: dict[str, str] = {}
+    separator = "：" if language == "zh" else ": "
     for top in taxonomy.top:
-        categories[top.code] = top.name("en")
+        categories[top.code] = top.name(language)
         for child in top.children:
-            categories[child.code] = f"{top.name('en')}: {child.name('en')}"
+            categories[child.code] = f"{top.name(language)}{separator}{child.name(language)}"
 
     @functools.cache
     def parent(code: str) -> str:
@@ -98,9 +101,15 @@ def names_for(taxonomy: Taxonomy, directory: Directory) -> Names:
         categories=categories,
         top_categories=[c.code for c in taxonomy.top],
         category_parent=parent,
-        channels={c: CHANNEL_NAMES.get(c, c) for c in CHANNELS},
-        departments={d.id: d.name("en") for d in directory.departments.values()},
+        channels={c: channel_name(c, language) for c in CHANNELS},
+        departments={d.id: d.name(language) for d in directory.departments.values()},
     )
+
+
+def channel_name(channel: str, language: str) -> str:
+    if language == "en":
+        return CHANNEL_NAMES.get(channel, channel)
+    return MESSAGES.get(language, {}).get(f"channel.{channel}", channel)
 
 
 class PublishService:
@@ -187,6 +196,7 @@ class PublishService:
                 months=months,
                 board=board,
                 names=names,
+                names_zh=names_for(self._taxonomy, self._directory, "zh"),
                 site_origin=self._origin,
                 stylesheets=site_stylesheets(self._sink),
                 site_name=self._site_name,

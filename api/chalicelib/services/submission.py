@@ -34,6 +34,7 @@ from chalicelib.errors import (
     RateLimitedError,
     ValidationError,
 )
+from chalicelib.i18n.events import system_text
 from chalicelib.services.ports import Clock, RandomSource
 from chalicelib.services.views import public_deadlines, public_time
 from chalicelib.store.port import IdempotencyRecord, TicketStore
@@ -255,6 +256,7 @@ class SubmissionService:
         )
         ticket = ticket.replace(due_at=next_due(ticket, self._policy, self._timers))
         who, label = actor or ("submitter", "submitter")
+        received_text, received_data = system_text("event.submitted", {"channel": channel})
         events = [
             Event(
                 number=number,
@@ -264,8 +266,8 @@ class SubmissionService:
                 public=True,
                 actor=who,
                 actor_label=label,
-                text="Feedback received.",
-                data={"channel": channel},
+                text=received_text,
+                data=received_data,
             )
         ]
         if decision.priority_rule or decision.route_rule:

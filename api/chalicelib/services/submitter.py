@@ -8,6 +8,7 @@ from chalicelib.domain.sla import Policy
 from chalicelib.domain.sla_state import Timers, restart_resolution, resume
 from chalicelib.domain.text import clean_text
 from chalicelib.errors import ConflictError, ValidationError
+from chalicelib.i18n.events import system_text
 from chalicelib.i18n.message import Message
 from chalicelib.services.changes import Change
 from chalicelib.services.lookup import LookupService
@@ -55,7 +56,9 @@ class SubmitterService:
             )
         return key
 
-    def add_message(self, number_text: str, key: str | None, body: object) -> dict[str, Any]:
+    def add_message(
+        self, number_text: str, key: str | None, body: object, language: str = "en"
+    ) -> dict[str, Any]:
         """Add information; a ticket awaiting it returns to its previous state, the clock runs."""
         data = _object(body, {"text"})
         view = self._lookup.load(number_text, self._key_required(key))
@@ -80,16 +83,16 @@ class SubmitterService:
             change.ticket = resume(t, change.now, self._policy).replace(
                 status=back, resume_status=None
             )
-            change.event(
-                "status_changed",
-                public=True,
-                text="Information received; work continues.",
-                data={"from": "awaiting_info", "to": back},
+            said, saved = system_text(
+                "event.information_received", {"from": "awaiting_info", "to": back}
             )
+            change.event("status_changed", public=True, text=said, data=saved)
         self._store.save_tickets([change.build(self._policy, self._timers)])
-        return self._lookup.status(t.number, key)
+        return self._lookup.status(t.number, key, language)
 
-    def rate(self, number_text: str, key: str | None, body: object) -> dict[str, Any]:
+    def rate(
+        self, number_text: str, key: str | None, body: object, language: str = "en"
+    ) -> dict[str, Any]:
         """Rate the latest resolution 1-5 (once); 1 or 2 reopens and escalates the ticket."""
         data = _object(body, {"score", "comment"})
         view = self._lookup.load(number_text, self._key_required(key))
@@ -129,12 +132,10 @@ class SubmitterService:
             new = restart_resolution(new, now, self._policy).replace(
                 status="reopened", reopen_count=t.reopen_count + 1, escalated=True
             )
-            change.event(
-                "status_changed",
-                public=True,
-                text="Reopened after your rating; a supervisor will review it.",
-                data={"from": "resolved", "to": "reopened"},
+            said, saved = system_text(
+                "event.reopened_by_rating", {"from": "resolved", "to": "reopened"}
             )
+            change.event("status_changed", public=True, text=said, data=saved)
             change.event(
                 "escalated",
                 public=False,
@@ -148,4 +149,4 @@ class SubmitterService:
         self._store.save_tickets([change.build(self._policy, self._timers)])
         after = self._store.get_ticket(t.number)
         assert after is not None  # noqa: S101 - just saved
-        return status_view(after.ticket, after.events)
+        return status_view(after.ticket, after.events, language)

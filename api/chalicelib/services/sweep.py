@@ -42,6 +42,7 @@ from chalicelib.domain.sla import Policy
 from chalicelib.domain.sla_state import FINISHED, SlaAlert, Timers, evaluate
 from chalicelib.domain.tickets import Ticket
 from chalicelib.errors import NotFoundError, StaleVersionError
+from chalicelib.i18n.events import system_text
 from chalicelib.notify.messages import DEFAULT_LANGUAGE, notify_submitter, sla_alert_message
 from chalicelib.notify.port import Notifier
 from chalicelib.observe.port import SLA_BREACHES, Metrics, NoMetrics
@@ -153,12 +154,11 @@ class SweepService:
         alerts: list[SlaAlert] = []
         if ticket.status == "resolved":
             change.ticket = ticket.replace(status="closed", closed_at=now)
-            change.event(
-                "status_changed",
-                public=True,
-                text="Closed automatically: no reopening was asked for.",
-                data={"from": "resolved", "to": "closed", "automatic": True},
+            said, saved = system_text(
+                "event.closed_automatically",
+                {"from": "resolved", "to": "closed", "automatic": True},
             )
+            change.event("status_changed", public=True, text=said, data=saved)
         elif ticket.status in FINISHED:
             if not self._purge(change):
                 return

@@ -48,6 +48,7 @@ from chalicelib.errors import (
     StaleVersionError,
     ValidationError,
 )
+from chalicelib.i18n.events import system_text
 from chalicelib.notify.messages import notify_submitter
 from chalicelib.notify.port import Notifier
 from chalicelib.services.changes import Change
@@ -355,15 +356,14 @@ class TicketWorkService:
         change.ticket = new
         change.event("triaged", public=False, text="Triage updated.", data={"changes": diff})
         if "priority" in diff:
-            change.event(
-                "deadlines_changed",
-                public=True,
-                text="The target dates changed with the ticket's priority.",
-                data={
+            said, saved = system_text(
+                "event.deadlines_changed",
+                {
                     "first_response": public_time(new.deadlines.first_response),
                     "resolution": public_time(new.deadlines.resolution),
                 },
             )
+            change.event("deadlines_changed", public=True, text=said, data=saved)
         self._save(change)
         return self.get(staff, t.number)
 

@@ -11,6 +11,7 @@ from typing import Any
 
 from chalicelib.domain.sla_state import public_sla
 from chalicelib.domain.tickets import Event, Ticket
+from chalicelib.i18n.events import event_text
 
 
 def public_time(t: datetime) -> str:
@@ -42,17 +43,19 @@ def public_sla_view(ticket: Ticket) -> dict[str, Any]:
     return out
 
 
-def public_event(event: Event) -> dict[str, Any]:
+def public_event(event: Event, language: str = "en") -> dict[str, Any]:
+    """A public timeline entry; the system's own words in ``language`` (i18n/events.py)."""
     return {
         "at": public_time(event.at),
         "kind": event.kind,
-        "text": event.text,
+        "text": event_text(event, language),
         "actor": event.actor_label,
     }
 
 
-def status_view(ticket: Ticket, events: list[Event] | None) -> dict[str, Any]:
-    """``GET /v1/tickets/{number}``: the status, plus the public timeline when ``events`` given."""
+def status_view(ticket: Ticket, events: list[Event] | None, language: str = "en") -> dict[str, Any]:
+    """``GET /v1/tickets/{number}``: the status, plus the public timeline when ``events`` given
+    (texts the system wrote in ``language``, the reader's)."""
     view: dict[str, Any] = {
         "number": ticket.number,
         "status": ticket.status,
@@ -73,5 +76,5 @@ def status_view(ticket: Ticket, events: list[Event] | None) -> dict[str, Any]:
             view["resolution"] = ticket.resolution
         if ticket.status == "rejected" and ticket.reason:
             view["reason"] = ticket.reason
-        view["timeline"] = [public_event(e) for e in events if e.public]
+        view["timeline"] = [public_event(e, language) for e in events if e.public]
     return view

@@ -8,6 +8,9 @@ let who = null; // GET /v1/staff/me for the current token (a promise)
 const token = () => sessionStorage.getItem(KEY) || "";
 export const apiBase = () => document.querySelector("meta[name=clearloop-api]").content.trim().replace(/\/+$/, "");
 export const root = new URL("../../", import.meta.url);
+let zh = null; // the page's Chinese tables, merged
+/** English text in the page language (data-lang="zh": messages/zh/<module>.js), slots filled. */
+export const tr = (text, params = {}) => (zh?.[text] ?? text).replace(/\{(\w+)\}/g, (all, k) => params[k] ?? all);
 
 /** An element; strings become text nodes (never HTML); false and null are left out. */
 export function h(tag, attrs, ...children) {
@@ -17,8 +20,9 @@ export function h(tag, attrs, ...children) {
   return node;
 }
 
+const locale = () => (zh ? "zh-CN" : undefined);
 export const timeEl = (iso) => h("time", { datetime: iso },
-  new Date(iso).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" }));
+  new Date(iso).toLocaleString(locale(), { dateStyle: "medium", timeStyle: "short" }));
 
 function notify(reason = "") {
   for (const w of watchers) if (!w.root.isConnected) watchers.delete(w);
@@ -39,14 +43,14 @@ export async function api(method, path, { body, headers, raw } = {}) {
   try {
     response = await fetch(apiBase() + path, {
       method, credentials: "omit", cache: "no-store", signal: AbortSignal.timeout(15000),
-      headers: { Accept: "application/json", Authorization: `Bearer ${token()}`, ...(body && { "Content-Type": "application/json" }), ...headers },
+      headers: { Accept: "application/json", "Accept-Language": zh ? "zh" : "en", Authorization: `Bearer ${token()}`, ...(body && { "Content-Type": "application/json" }), ...headers },
       body: body && JSON.stringify(body) });
   } catch {
     return { ok: false, status: 0 };
   }
   const data = raw || (await response.json().catch(() => null));
   const error = data?.error || null;
-  if (response.status === 401) signOut(error?.message || "the API no longer accepts this token.");
+  if (response.status === 401) signOut(error?.message || tr("the API no longer accepts this token."));
   return raw ? response : { ok: response.ok, status: response.status, data, error };
 }
 
@@ -62,10 +66,13 @@ async function me() {
  * render(member, reason), run now and on each sign-in and sign-out (member null). Widgets but
  * the sign-in one are hidden while nobody is signed in.
  */
-export function widget(name, init) {
-  const start = () => {
+export function widget(name, init, file) {
+  const start = async () => {
     for (const root of document.querySelectorAll(`[data-clearloop="${name}"]:not([data-ready])`)) {
       root.dataset.ready = "";
+      if (root.dataset.lang === "zh") {
+        for (const f of ["staff-core", file]) if (f) zh = { ...zh, ...(await import(`./messages/zh/${f}.js`)).default };
+      }
       const $ = (id) => root.querySelector(`#${id}`);
       const say = (id, text = "") => {
         $(id).textContent = text;
@@ -87,7 +94,7 @@ export function widget(name, init) {
 
 /** A readable message for a failed call. */
 export const problem = (r) => r.error?.message ||
-  (r.status ? `The request failed (HTTP ${r.status}).` : "The staff API cannot be reached. Check your connection and try again.");
+  (r.status ? tr("The request failed (HTTP {status}).", r) : tr("The staff API cannot be reached. Check your connection and try again."));
 
 /** Show or clear the error under a control; the API's reasons read on from the label. */
 export function fieldError(control, message = "", error = document.getElementById(`${control.id}-error`)) {
@@ -108,9 +115,9 @@ export async function categories() {
   cats ??= api("GET", "/v1/categories");
   const list = (await cats).data?.categories;
   if (!list) cats = null; // a failed load is asked again next time
-  const en = (c) => c.name?.en || c.name || c.code;
+  const named = (c) => c.name?.[zh ? "zh" : "en"] || c.name?.en || c.name || c.code;
   return (list || []).flatMap((p) => [p, ...(p.children || [])].map((c) => ({
-    code: c.code, names: c.name, label: c === p ? en(c) : `${en(p)}: ${en(c)}` })));
+    code: c.code, names: c.name, label: c === p ? named(c) : named(p) + tr(": ") + named(c) })));
 }
 
 /** The address of a ticket on a staff page: "ticket", "triage" or "publication". */
@@ -118,15 +125,16 @@ export const href = (page, number) => `${new URL(`staff/${page}/`, root).href}#$
 export const hashNumber = () => decodeURIComponent(location.hash.slice(1)).trim().toUpperCase();
 export const words = (code) => (code ? code[0].toUpperCase() + code.slice(1).replace(/_/g, " ") : "");
 const NAMES = { awaiting_info: "Awaiting information", inquiry: "Question", report: "Fault or hazard" };
-export const name = (code) => NAMES[code] || words(code);
+export const name = (code) => tr(NAMES[code] || words(code));
 
 /** "2 h 10 min", "3 d 4 h", "45 min": a gap in whole minutes. */
 export function span(ms) {
   const all = Math.round(Math.abs(ms) / 60000);
   const [d, hours, min] = [Math.floor(all / 1440), Math.floor((all % 1440) / 60), all % 60];
-  if (d) return hours ? `${d} d ${hours} h` : `${d} d`;
-  if (hours) return min ? `${hours} h ${min} min` : `${hours} h`;
-  return all ? `${min} min` : "under 1 min";
+  const p = { d, h: hours, m: min };
+  if (d) return tr(hours ? "{d} d {h} h" : "{d} d", p);
+  if (hours) return tr(min ? "{h} h {m} min" : "{h} h", p);
+  return tr(all ? "{m} min" : "under 1 min", p);
 }
 
 const OPEN = ["received", "acknowledged", "in_progress", "awaiting_info", "reopened"];
@@ -135,22 +143,22 @@ export const isOpen = (ticket) => OPEN.includes(ticket.status);
 /** The next SLA target: time left or how late (the clock alone says "late" before the sweep). */
 export function deadlineBadge(ticket, now = Date.now()) {
   const sla = ticket.sla || {};
-  let [text, tone, at] = ["No deadline running", "none"];
-  if (sla.paused) [text, tone] = ["Clock paused: awaiting information", "paused"];
+  let [text, tone, at] = [tr("No deadline running"), "none"];
+  if (sla.paused) [text, tone] = [tr("Clock paused: awaiting information"), "paused"];
   else if (isOpen(ticket)) {
     const kind = ["first_response", "resolution"].find((k) => sla[k] && !sla[k].met_at);
-    [text, tone] = ["Targets met", "met"];
+    [text, tone] = [tr("Targets met"), "met"];
     if (kind) {
       const { deadline, state } = sla[kind];
       const left = Date.parse(deadline) - now;
-      const what = kind === "first_response" ? "First response" : "Resolution";
+      const p = { what: tr(kind === "first_response" ? "First response" : "Resolution"), span: span(left) };
       at = deadline;
-      if (left < 0) [text, tone] = [`${what} ${span(left)} late`, "late"];
-      else if (state === "breached") [text, tone] = [`${what} breached, now due in ${span(left)}`, "late"];
-      else [text, tone] = [`${what} due in ${span(left)}`, state === "due_soon" ? "soon" : "ok"];
+      if (left < 0) [text, tone] = [tr("{what} {span} late", p), "late"];
+      else if (state === "breached") [text, tone] = [tr("{what} breached, now due in {span}", p), "late"];
+      else [text, tone] = [tr("{what} due in {span}", p), state === "due_soon" ? "soon" : "ok"];
     }
   }
-  return h("span", { class: `cl-badge cl-badge--${tone}`, title: at && `Due ${new Date(at).toLocaleString()}` }, text);
+  return h("span", { class: `cl-badge cl-badge--${tone}`, title: at && tr("Due {time}", { time: new Date(at).toLocaleString(locale()) }) }, text);
 }
 
 // The sign-in widget is on every staff page; it adds the staff stylesheet (instant navigation
@@ -163,14 +171,14 @@ widget("staff-session", (root, $, say) => {
   $("ss-form").addEventListener("submit", async (event) => {
     event.preventDefault();
     say("ss-error");
-    if (!input.value.trim()) return say("ss-error", "Enter your staff token.");
-    say("ss-status", "Signing in…");
+    if (!input.value.trim()) return say("ss-error", tr("Enter your staff token."));
+    say("ss-status", tr("Signing in…"));
     sessionStorage.setItem(KEY, input.value.trim());
     const r = await (who = api("GET", "/v1/staff/me"));
     say("ss-status");
     if (!r.ok) {
       sessionStorage.removeItem(KEY);
-      say("ss-error", r.status === 401 ? `Sign-in failed: ${problem(r)}` : problem(r));
+      say("ss-error", r.status === 401 ? tr("Sign-in failed: {problem}", { problem: problem(r) }) : problem(r));
       return input.focus();
     }
     input.value = "";
@@ -179,14 +187,14 @@ widget("staff-session", (root, $, say) => {
   });
   $("ss-signout").addEventListener("click", async () => {
     await signOut();
-    say("ss-status", "Signed out.");
+    say("ss-status", tr("Signed out."));
     input.focus();
   });
   return (member, reason) => {
     $("ss-form").hidden = Boolean(member);
     $("ss-bar").hidden = !member;
-    if (!member) return say("ss-error", reason && `You have been signed out: ${reason}`);
+    if (!member) return say("ss-error", reason && tr("You have been signed out: {reason}", { reason }));
     say("ss-name", member.name);
-    say("ss-role", `(${member.role}, ${member.departments.join(", ") || "every department"})`);
+    say("ss-role", tr("({role}, {departments})", { role: tr(member.role), departments: member.departments.join(tr(", ")) || tr("every department") }));
   };
 });

@@ -1,6 +1,6 @@
 // Offline intake: staff record feedback that came by phone, email, letter, the suggestion box or
 // in person; the receipt shows the number and the one-time key to read out or print.
-import { api, categories, fieldError, h, href, problem, root as site, timeEl, widget } from "./staff-core.js";
+import { api, categories, fieldError, h, href, problem, root as site, timeEl, tr, widget } from "./staff-core.js";
 
 const TEXTS = ["channel", "type", "category", "subject", "description", "location", "language"];
 const CONTACT = ["name", "email", "phone"];
@@ -13,8 +13,8 @@ widget("staff-intake", (root, $, say) => {
 
   async function loadCategories() {
     const list = await categories();
-    if (!list.length) return fieldError($("si-category"), "could not be loaded: the API cannot be reached.");
-    $("si-category").replaceChildren(h("option", { value: "" }, "Choose a category"),
+    if (!list.length) return fieldError($("si-category"), tr("could not be loaded: the API cannot be reached."));
+    $("si-category").replaceChildren(h("option", { value: "" }, tr("Choose a category")),
       ...list.map((c) => h("option", { value: c.code }, c.label)));
     fieldError($("si-category"));
   }
@@ -34,7 +34,7 @@ widget("staff-intake", (root, $, say) => {
     // One key per distinct submission: resending after a lost answer returns the same ticket.
     if (JSON.stringify(body) !== lastBody) [idempotencyKey, lastBody] = [crypto.randomUUID(), JSON.stringify(body)];
     say("si-alert");
-    say("si-status", "Recording…");
+    say("si-status", tr("Recording…"));
     const r = await api("POST", "/v1/staff/tickets", { body, headers: { "Idempotency-Key": idempotencyKey } });
     say("si-status");
     const errors = r.error?.fields || {};
@@ -42,7 +42,7 @@ widget("staff-intake", (root, $, say) => {
       if (name !== "language") fieldError(form.elements[name], errors[name] || errors[`contact.${name}`]);
     }
     if (!r.ok) {
-      say("si-alert", `The feedback was not recorded: ${problem(r)}`);
+      say("si-alert", tr("The feedback was not recorded: {problem}", { problem: problem(r) }));
       return (form.querySelector("[aria-invalid=true]") || $("si-alert")).focus();
     }
     const t = r.data;
@@ -51,7 +51,7 @@ widget("staff-intake", (root, $, say) => {
     $("si-received").replaceChildren(timeEl(t.submitted_at));
     $("si-first").replaceChildren(timeEl(t.deadlines.first_response));
     $("si-resolution").replaceChildren(timeEl(t.deadlines.resolution));
-    say("si-track-url", new URL("track/", site).href);
+    say("si-track-url", new URL(`${t.language === "zh" ? "zh/" : ""}track/`, site).href);
     $("si-open").href = href("ticket", t.number);
     form.hidden = true;
     $("si-receipt").hidden = false;
@@ -69,4 +69,4 @@ widget("staff-intake", (root, $, say) => {
   });
 
   return (member) => member && $("si-category").options.length < 2 && loadCategories();
-});
+}, "staff-intake");

@@ -1,7 +1,7 @@
 // Staff queues: new, mine, due soon, breached and by department, in the API's next-deadline
 // order, with cursor paging, honest counts ("25+" while more pages exist), keyboard shortcuts
 // and the CSV export.
-import { api, deadlineBadge, h, href, name, problem, widget } from "./staff-core.js";
+import { api, deadlineBadge, h, href, name, problem, tr, widget } from "./staff-core.js";
 
 const QUEUES = {
   new: ["New tickets", "status=received"],
@@ -46,8 +46,8 @@ widget("staff-queue", (root, $, say) => {
     return h("li", { class: "cl-row" },
       h("a", { href: href("ticket", t.number) }, h("strong", {}, t.number), " ", t.subject),
       h("p", { class: "cl-row-meta" }, deadlineBadge(t), " ", tag(t.priority), " ", tag(name(t.status)), " ",
-        t.escalated && [h("span", { class: "cl-tag cl-tag--late" }, "Escalated"), " "],
-        [name(t.type), t.category, t.department, t.assignee ? `assigned to ${t.assignee}` : "unassigned"].join(" · ")));
+        t.escalated && [h("span", { class: "cl-tag cl-tag--late" }, tr("Escalated")), " "],
+        [name(t.type), t.category, t.department, t.assignee ? tr("assigned to {assignee}", t) : tr("unassigned")].join(" · ")));
   }
 
   function render() {
@@ -55,7 +55,7 @@ widget("staff-queue", (root, $, say) => {
     list.replaceChildren(...page.rows.map(row));
     $("sq-more").hidden = !page.cursor;
     const n = count(current);
-    say("sq-status", `${QUEUES[current][0]}: ${page.rows.length ? `${n} tickets, next deadline first.` : "no tickets."}`);
+    say("sq-status", tr(page.rows.length ? "{queue}: {n} tickets, next deadline first." : "{queue}: no tickets.", { queue: tr(QUEUES[current][0]), n }));
     selected = Math.min(selected, page.rows.length - 1);
   }
 
@@ -65,12 +65,12 @@ widget("staff-queue", (root, $, say) => {
     current = q;
     for (const tab of root.querySelectorAll("[data-queue]")) tab.setAttribute("aria-pressed", tab.dataset.queue === q);
     $("sq-department-field").hidden = q !== "department";
-    say("sq-title", q === "department" ? `${departments.selectedOptions[0]?.text || "Department"}: open tickets` : QUEUES[q][0]);
+    say("sq-title", q === "department" ? tr("{department}: open tickets", { department: departments.selectedOptions[0]?.text || tr("Department") }) : tr(QUEUES[q][0]));
     history.replaceState(history.state, "", `#queue=${q}`);
     say("sq-alert");
     selected = -1;
     if (!loaded[q]) {
-      say("sq-status", "Loading…");
+      say("sq-status", tr("Loading…"));
       list.replaceChildren();
       const r = await fetchPage(q);
       if (mine !== request) return;
@@ -136,19 +136,19 @@ widget("staff-queue", (root, $, say) => {
   });
   // A link cannot carry the Authorization header: fetch the CSV, then save it from a Blob.
   $("sq-export").addEventListener("click", async () => {
-    say("sq-status", "Preparing the CSV…");
+    say("sq-status", tr("Preparing the CSV…"));
     const response = await api("GET", `/v1/staff/export.csv?${filter(current)}`, { raw: true });
     if (!response.ok) {
       say("sq-status");
       const error = response.status ? (await response.json().catch(() => null))?.error : null;
-      return say("sq-alert", `The export failed: ${problem({ status: response.status, error })}`);
+      return say("sq-alert", tr("The export failed: {problem}", { problem: problem({ status: response.status, error }) }));
     }
     const link = h("a", { href: URL.createObjectURL(await response.blob()), download: `clearloop-${current}-${new Date().toISOString().slice(0, 10)}.csv` });
     link.click();
     setTimeout(() => URL.revokeObjectURL(link.href), 10000);
-    say("sq-status", response.headers.get("X-Next-Cursor")
-      ? "CSV downloaded. It holds the first 10,000 tickets only: narrow the queue to export the rest." : "CSV downloaded.");
+    say("sq-status", tr(response.headers.get("X-Next-Cursor")
+      ? "CSV downloaded. It holds the first 10,000 tickets only: narrow the queue to export the rest." : "CSV downloaded."));
   });
 
   return (member) => member && loadAll();
-});
+}, "staff-queue");

@@ -1,8 +1,8 @@
 // One ticket for staff: facts, timeline (public and internal entries told apart in words),
-// replies and notes with canned responses, the status moves the API allows, and the audited
-// contact reveal. Triage has a page of its own (staff-triage.js), to keep each page small.
+// replies and notes with canned responses, the status moves the API allows, the audited contact
+// reveal. Triage has a page of its own (staff-triage.js): each page stays small.
 import {
-  api, apiBase, categories, deadlineBadge, fieldError, h, hashNumber, href, isOpen, name, problem, timeEl, widget, words,
+  api, apiBase, categories, deadlineBadge, fieldError, h, hashNumber, href, isOpen, name, problem, timeEl, tr, widget, words,
 } from "./staff-core.js";
 
 const STATES = { ok: "on track", due_soon: "due soon" };
@@ -25,7 +25,7 @@ widget("staff-ticket", (root, $, say) => {
     say("st-alert");
     $("st-ticket").hidden = true;
     if (!number) return;
-    say("st-status", `Opening ${number}…`);
+    say("st-status", tr("Opening {number}…", { number }));
     const r = await api("GET", `/v1/staff/tickets/${encodeURIComponent(number)}`);
     if (mine !== request || !root.isConnected) return;
     say("st-status");
@@ -47,14 +47,14 @@ widget("staff-ticket", (root, $, say) => {
     say("st-title", `${next.number}: ${next.subject}`);
     const tag = (text, tone = "") => h("span", { class: `cl-tag ${tone}` }, text);
     $("st-badges").replaceChildren(...[deadlineBadge(next), tag(name(next.status)), tag(next.priority),
-      next.escalated && tag("Escalated", "cl-tag--late")].filter(Boolean));
+      next.escalated && tag(tr("Escalated"), "cl-tag--late")].filter(Boolean));
     const sla = next.sla || {};
-    // A target neither met nor breached is "on track" only while the ticket is open.
-    const state = (k) => (isOpen(next) || sla[k].met_at || sla[k].breached_at ? ` (${STATES[sla[k].state] || sla[k].state})` : "");
+    // A target neither met nor breached is "on track" only while open.
+    const state = (k) => (isOpen(next) || sla[k].met_at || sla[k].breached_at ? ` (${tr(STATES[sla[k].state] || sla[k].state)})` : "");
     const target = (k) => sla[k] && [timeEl(sla[k].deadline), state(k)];
     const facts = {
-      ...next, type: name(next.type), channel: words(next.channel), status: name(next.status),
-      category: category(next.category)?.label || next.category, assignee: next.assignee || "Unassigned",
+      ...next, type: name(next.type), channel: tr(words(next.channel)), status: name(next.status),
+      category: category(next.category)?.label || next.category, assignee: next.assignee || tr("Unassigned"),
       submitted_at: timeEl(next.submitted_at), first_response: target("first_response"),
       resolution_due: target("resolution"), merged_duplicates: next.merged_duplicates?.join(", "),
       reopen_count: next.reopen_count || null,
@@ -68,36 +68,37 @@ widget("staff-ticket", (root, $, say) => {
     $("st-timeline").replaceChildren(...next.timeline.map(event));
     moves();
     $("st-contact-reveal").hidden = !next.has_contact;
-    if (other) contact(next.has_contact ? [] : [["Contact details", "None were given."]]);
+    if (other) contact(next.has_contact ? [] : [[tr("Contact details"), tr("None were given.")]]);
     const pub = next.publication?.state;
-    say("st-pub-consent", `${next.consent_to_publish ? "The submitter agreed that an anonymised summary may be published." : "The submitter did not agree to publication."}${pub && pub !== "none" ? ` Publication: ${pub}${next.publication.on_board ? ", on the board" : ""}.` : ""}`);
+    say("st-pub-consent", tr(next.consent_to_publish ? "The submitter agreed that an anonymised summary may be published." : "The submitter did not agree to publication.") +
+      (pub && pub !== "none" ? tr(next.publication.on_board ? " Publication: {pub}, on the board." : " Publication: {pub}.", { pub }) : ""));
     $("st-pub-link").href = href("publication", next.number);
     $("st-triage-link").href = href("triage", next.number);
     const abs = (u) => (u[0] === "/" ? apiBase() + u : u); // photo links: S3, or the local API
-    if (next.attachments) $("st-photos").replaceChildren(...next.attachments.map((a, i) => h("li", {}, h("a", { href: abs(a.url), target: "_blank" }, h("img", { src: abs(a.thumbnail_url), alt: `Photo ${i + 1} (${a.width}×${a.height})`, width: 160 })))));
+    if (next.attachments) $("st-photos").replaceChildren(...next.attachments.map((a, i) => h("li", {}, h("a", { href: abs(a.url), target: "_blank" }, h("img", { src: abs(a.thumbnail_url), alt: tr("Photo {n} ({width}×{height})", { n: i + 1, width: a.width, height: a.height }), width: 160 })))));
   }
 
   function event(e) {
     const data = e.data || {};
-    const details = Object.entries(data.changes || {}).map(([f, [was, now]]) => `${words(f)}: ${was ?? "none"} → ${now ?? "none"}`);
+    const details = Object.entries(data.changes || {}).map(([f, [was, now]]) => `${tr(words(f))}: ${was ?? tr("none")} → ${now ?? tr("none")}`);
     if (data.from) details.unshift(`${name(data.from)} → ${name(data.to)}`);
     const kind = e.public ? "public" : "internal";
     return h("li", { class: `cl-event cl-event--${kind}` },
-      h("p", { class: "cl-event-head" }, h("span", { class: `cl-tag cl-tag--${kind}` }, words(kind)), " ",
-        h("strong", {}, KINDS[e.kind] || words(e.kind)), " ", timeEl(e.at),
-        ` by ${e.actor_label || e.actor}${e.actor?.startsWith("staff:") ? ` · ${e.actor.slice(6)}` : ""}`),
+      h("p", { class: "cl-event-head" }, h("span", { class: `cl-tag cl-tag--${kind}` }, tr(e.public ? "Public" : "Internal")), " ",
+        h("strong", {}, tr(KINDS[e.kind] || words(e.kind))), " ", timeEl(e.at),
+        tr(" by ") + (e.actor_label || e.actor) + (e.actor?.startsWith("staff:") ? ` · ${e.actor.slice(6)}` : "")),
       details.length > 0 && h("p", {}, details.join("; ")),
       e.text && h("p", { class: "cl-pre" }, e.text));
   }
 
-  // --- status moves: only the API's allowed_transitions, in its order ---------------------------
+  // --- status moves: only the API's allowed_transitions, in its order
   function moves() {
     const box = $("st-transitions");
     const allowed = ticket.allowed_transitions;
     for (const b of box.children) b.hidden = !allowed.includes(b.dataset.target);
     for (const target of allowed) {
       box.append(box.querySelector(`[data-target="${target}"]`) ||
-        h("button", { type: "button", class: "md-button", "data-target": target }, words(target)));
+        h("button", { type: "button", class: "md-button", "data-target": target }, name(target)));
     }
     $("st-transitions-none").hidden = allowed.length > 0;
     if (!allowed.includes(move)) closeMove();
@@ -107,7 +108,7 @@ widget("staff-ticket", (root, $, say) => {
     if (!button) return;
     move = button.dataset.target;
     const merge = move === "merged";
-    say("st-move-label", button.dataset.label || "Message to the submitter (optional)");
+    say("st-move-label", button.dataset.label || tr("Message to the submitter (optional)"));
     say("st-move-hint", button.dataset.hint || "");
     say("st-move-go", button.textContent);
     $("st-move-text").hidden = merge;
@@ -131,37 +132,36 @@ widget("staff-ticket", (root, $, say) => {
     e.preventDefault();
     const text = $("st-move-text").value.trim();
     const body = move === "merged" ? { status: move, merge_into: $("st-move-number").value.trim() } : { status: move, ...(text && { text }) };
-    say("st-move-status", "Saving…");
+    say("st-move-status", tr("Saving…"));
     const r = await api("POST", path("/transitions"), { body, headers: { "If-Match": ticket.version } });
     moveError(r);
     if (r.ok) {
-      say("st-move-status", `Status changed to ${name(r.data.status)}.`);
+      say("st-move-status", tr("Status changed to {status}.", { status: name(r.data.status) }));
       closeMove();
       adopt(r.data);
       return $("st-title").focus();
     }
-    if (r.error?.code !== "stale_version") return say("st-move-status", `Not saved: ${problem(r)}`);
+    if (r.error?.code !== "stale_version") return say("st-move-status", tr("Not saved: ") + problem(r));
     const fresh = await api("GET", path());
     if (fresh.ok) adopt(fresh.data);
-    say("st-move-status", `Not saved: someone else changed this ticket, which is now ${name(ticket.status)}. It has been reloaded: check it and try again.`);
+    say("st-move-status", tr("Not saved: someone else changed this ticket, which is now {status}. It has been reloaded: check it and try again.", { status: name(ticket.status) }));
   });
 
-  // --- replies and notes -----------------------------------------------------------------------
+  // --- replies and notes
   const isPublic = () => $("st-reply").elements.public.value === "true";
-  $("st-reply").addEventListener("change", () => say("st-reply-send", isPublic() ? "Send reply" : "Add note"));
+  $("st-reply").addEventListener("change", () => say("st-reply-send", tr(isPublic() ? "Send reply" : "Add note")));
   async function loadCanned(code) {
     canned = (await api("GET", `/v1/staff/canned?category=${encodeURIComponent(code)}`)).data?.canned || [];
-    $("st-canned").replaceChildren(h("option", { value: "" }, canned.length ? "Choose one" : "None for this category"),
+    $("st-canned").replaceChildren(h("option", { value: "" }, tr(canned.length ? "Choose one" : "None for this category")),
       ...canned.map((c) => h("option", { value: c.id }, c.translations?.[ticket.language]?.title || c.title)));
   }
   $("st-canned-insert").addEventListener("click", () => {
     const choice = canned.find((c) => c.id === $("st-canned").value);
     if (!choice) return;
-    // The placeholders the API fills in when it is sent the canned_id (the name in the ticket's language).
+    // What the API does with a canned_id: the ticket's language, its placeholders filled in.
     const names = category(ticket.category)?.names;
     const values = { number: ticket.number, department: ticket.department, category: names?.[ticket.language] || names?.en || ticket.category };
     const area = $("st-reply-text");
-    // The template in the ticket's language (the one the API uses when sent the canned_id).
     const template = choice.translations?.[ticket.language]?.text || choice.text;
     const text = template.replace(/\{(\w+)\}/g, (slot, key) => values[key] ?? slot);
     area.value = area.value.trim() ? `${area.value.trimEnd()}\n\n${text}` : text;
@@ -173,26 +173,26 @@ widget("staff-ticket", (root, $, say) => {
     const area = $("st-reply-text");
     // Unchanged canned text goes by id: the API renders it from the stored template.
     const body = { public: isPublic(), ...(inserted?.text === area.value ? { canned_id: inserted.id } : { text: area.value }) };
-    say("st-reply-status", "Sending…");
+    say("st-reply-status", tr("Sending…"));
     const r = await api("POST", path("/replies"), { body });
     fieldError(area, errors(r).text || errors(r).canned_id);
-    if (!r.ok) return say("st-reply-status", `Not sent: ${problem(r)}`);
+    if (!r.ok) return say("st-reply-status", tr("Not sent: ") + problem(r));
     area.value = "";
     inserted = null;
-    say("st-reply-status", body.public ? "Reply sent. The submitter can read it." : "Internal note added.");
+    say("st-reply-status", tr(body.public ? "Reply sent. The submitter can read it." : "Internal note added."));
     adopt(r.data);
   });
 
-  // --- contact details: the API audits every read ------------------------------------------------
+  // --- contact details: the API audits every read
   function contact(pairs) {
     $("st-contact").replaceChildren(...pairs.flatMap(([k, v]) => [h("dt", {}, k), h("dd", {}, v)]));
     $("st-contact").hidden = !pairs.length;
   }
   $("st-contact-reveal").addEventListener("click", async () => {
     const r = await api("GET", path("/contact"));
-    if (!r.ok) return contact([["Contact details", problem(r)]]);
+    if (!r.ok) return contact([[tr("Contact details"), problem(r)]]);
     const c = r.data.contact || {};
-    contact([["Name", c.name || "—"], ["Email", c.email || "—"], ["Phone", c.phone || "—"], ["May be contacted", r.data.consent_to_contact ? "Yes" : "No"]]);
+    contact([[tr("Name"), c.name || "—"], [tr("Email"), c.email || "—"], [tr("Phone"), c.phone || "—"], [tr("May be contacted"), tr(r.data.consent_to_contact ? "Yes" : "No")]]);
     const fresh = await api("GET", path()); // the timeline now shows the audit entry
     if (fresh.ok) adopt(fresh.data);
   });
@@ -207,4 +207,4 @@ widget("staff-ticket", (root, $, say) => {
   };
   addEventListener("hashchange", onHash);
   return (member) => member && open(hashNumber() || ticket?.number, false);
-});
+}, "staff-ticket");

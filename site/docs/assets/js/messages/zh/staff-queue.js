@@ -1,0 +1,20 @@
+// 工作人员工单队列的文字（简体中文），以英文原文为键（见 staff-core.js 的 tr()）。
+export default {
+  "New tickets": "新工单",
+  "Assigned to me": "分配给我的",
+  "Due soon": "即将到期",
+  "Breached": "已超时",
+  "By department": "按部门",
+  "Escalated": "已升级",
+  "assigned to {assignee}": "已分配给 {assignee}",
+  "unassigned": "未分配",
+  "{queue}: {n} tickets, next deadline first.": "{queue}：{n} 张工单，按最近的期限排序。",
+  "{queue}: no tickets.": "{queue}：没有工单。",
+  "{department}: open tickets": "{department}：未办结工单",
+  "Department": "部门",
+  "Loading…": "正在加载…",
+  "Preparing the CSV…": "正在准备 CSV…",
+  "The export failed: {problem}": "导出失败：{problem}",
+  "CSV downloaded. It holds the first 10,000 tickets only: narrow the queue to export the rest.": "CSV 已下载。文件只包含前 10,000 张工单：请缩小队列范围以导出其余工单。",
+  "CSV downloaded.": "CSV 已下载。",
+};
