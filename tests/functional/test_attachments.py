@@ -456,7 +456,12 @@ def test_a_supervisor_publishes_an_approved_photo_only_after_approval(photos: Ph
     assert content_type == "image/jpeg"
     assert images.has_metadata(body) == []
     assert first["id"] not in sink.files[f"{item}index.html"][0].decode()
-    assert 'src="photo-1.jpg"' in sink.files[f"{item}index.html"][0].decode()
+    photo_src = f'src="../../../board/items/{board_id}/photo-1.jpg"'
+    assert photo_src in sink.files[f"{item}index.html"][0].decode()
+    # The Chinese item page shows the same file, one level deeper.
+    chinese = sink.files[f"zh/{item}index.html"][0].decode()
+    assert f'src="../../../../board/items/{board_id}/photo-1.jpg"' in chinese
+    assert "照片" in chinese
 
     r = publication(photos.api, sue, number, {"action": "withdraw"})
     assert r.status_code == 200, r.body
