@@ -36,7 +36,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Final
 
-from chalicelib.runner import CONTENT_TYPES
+from chalicelib.site_server import CONTENT_TYPES
 from infra.build import DEFAULT_OUT, DEFAULT_REGION, ROOT, STAGES, BuildError, build
 from infra.template import PENDING_SITE_ORIGIN, functions_of
 

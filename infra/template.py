@@ -31,7 +31,7 @@ from typing import Any, Final
 
 from chalicelib.http import SECURITY_HEADERS
 from chalicelib.observe.port import NAMESPACE, SLA_BREACHES
-from chalicelib.runner import security_headers
+from chalicelib.site_server import security_headers
 from chalicelib.store.dynamodb.schema import TABLE_DEFINITION, TTL_ATTRIBUTE
 
 Json = dict[str, Any]
@@ -402,7 +402,7 @@ def _role() -> Json:
 
 def response_headers_config(api_origin: str, upload_origin: str | None = None) -> Json:
     """The CloudFront response headers policy config: the local runner's production headers
-    (``chalicelib.runner.security_headers``, the single source) plus the API's HSTS."""
+    (``chalicelib.site_server.security_headers``, the single source) plus the API's HSTS."""
     headers = dict(security_headers(api_origin, upload_origin))
     hsts = SECURITY_HEADERS["Strict-Transport-Security"]
     max_age = int(hsts.split(";")[0].split("=")[1])
