@@ -58,3 +58,33 @@ def test_slim_tree_rewrites_the_files(tmp_path: Path) -> None:
     (tmp_path / "messages" / "m.js").write_text("// c\n  export default {};\n", "utf-8")
     assert hook.slim_tree(tmp_path) > 0
     assert (tmp_path / "messages" / "m.js").read_text("utf-8") == "export default {};\n"
+
+
+def test_css_loses_comments_and_blanks_but_keeps_strings_and_combinators() -> None:
+    source = (
+        '/* a "quoted" comment */\n'
+        ".a  >  .b , .c :is(d, e) {\n  color : red ;\n  margin: 0 1em;\n}\n"
+        '.f::after { content: " ( x , y ) "  attr(href) ")"; }\n'
+        "@media screen and (min-width: 60em) {\n  .g { display: none !important; }\n}\n"
+    )
+    assert hook.slim_css(source) == (
+        ".a>.b,.c :is(d,e){color :red;margin:0 1em}"
+        '.f::after{content:" ( x , y ) " attr(href) ")"}'
+        "@media screen and (min-width:60em){.g{display:none !important}}\n"
+    )
+
+
+@pytest.mark.parametrize(
+    "css", ['.a { background: url("x.png"); }', ".a::after { content: '\\2014'; }"]
+)
+def test_css_it_cannot_slim_safely_is_refused(css: str) -> None:
+    with pytest.raises(hook.UnsafeToSlim):
+        hook.slim_css(css, "x.css")
+
+
+def test_the_project_stylesheets_slim_and_shrink() -> None:
+    for path in sorted((ROOT / "site/docs/assets/css").glob("*.css")):
+        source = path.read_text("utf-8")
+        slimmed = hook.slim_css(source, str(path))
+        assert len(slimmed) < len(source), path.name
+        assert slimmed.count("{") == source.count("{"), path.name  # no rule lost
