@@ -182,3 +182,26 @@ def counter_for(client: str, action: str, window: Window) -> RateCounter:
     if action not in ACTIONS:
         raise ValueError(f"unknown rate-limited action {action!r}")
     return RateCounter(client, action, window.start, window.end)
+
+
+@dataclass(frozen=True)
+class RateCharge:
+    """One request charged to ``counter`` inside the write it guards, allowed only while the
+    counter is below ``limit`` (the store refuses the whole write otherwise)."""
+
+    counter: RateCounter
+    limit: int
+
+    def window(self) -> Window:
+        return Window(self.counter.window_start, self.counter.expires_at)
+
+
+def charge_for(client: str, action: str, limit: Limit, now: datetime) -> RateCharge:
+    """The charge of one ``action`` request by ``client`` at ``now``."""
+    return RateCharge(counter_for(client, action, window_at(limit, now)), limit.count)
+
+
+def nests(inner: Limit, outer: Limit) -> bool:
+    """Whether every window of ``inner`` lies inside one window of ``outer`` (epoch-aligned
+    windows: when ``inner``'s length divides ``outer``'s)."""
+    return outer.seconds % inner.seconds == 0

@@ -1,7 +1,9 @@
 """Use case: per-client rate limits on the public routes (SPEC §7).
 
 Each check counts the request in the store (one atomic increment) and refuses it with
-``RateLimitedError`` (429 with ``Retry-After``) once the client's window is spent. The client is
+``RateLimitedError`` (429 with ``Retry-After``) once the client's window is spent. Submissions
+are not checked here: ``charge`` hands the use case a ``RateCharge`` that the store writes in the
+ticket's own transaction, refusing the whole write when the counter is full (no extra request). The client is
 identified by a keyed hash of its source address under a key that changes every UTC day
 (``domain.rate_limits.salt_purpose``, through the deployment's ``Keyring``); the address itself
 is never stored or logged.
@@ -11,7 +13,8 @@ that client that presents a key is refused before the key is even checked, so a 
 guessed faster than that bucket allows, whichever keyed route is used.
 
 The limiter fails open: when the store (or the keyring) cannot be reached, the request goes
-through and the failure is logged. Losing a submission to a broken counter would be worse than
+through and the failure is logged (a submission's charge cannot fail on its own: if the store
+fails, the submission fails with 503 and is not stored). Losing a submission to a broken counter would be worse than
 letting a few extra requests in; API Gateway's stage throttling still bounds the total. After a
 failure the limiter stops asking the store for ``PAUSE_AFTER_FAILURE`` (a circuit breaker), so
 an unavailable store costs the requests behind it no extra timeouts: they go straight to the
@@ -20,7 +23,8 @@ use case, which answers 503 with ``Retry-After`` if the store is still down.
 Example::
 
     limits = RateLimitService(store, keyring, clock, settings.rate_limits)
-    limits.enforce(source_ip, "submit")                   # raises RateLimitedError when spent
+    charge = limits.charge(source_ip, "submit")           # written with the ticket
+    submissions.submit(payload, idempotency_key, charge=charge)
     with limits.keyed(source_ip, "lookup", with_key=True):
         body = lookup.status(number, key)                 # a wrong key counts as a failure
     limits.purge_expired()                                # daily housekeeping (SQLite)
@@ -58,6 +62,16 @@ def _wait_text(seconds: int) -> str:
     if seconds < 90:
         return f"{seconds} seconds"
     return f"{-(-seconds // 60)} minutes"
+
+
+def refusal(charge: rl.RateCharge, now: datetime) -> RateLimitedError:
+    """The 429 for a write the store refused because ``charge``'s counter is full."""
+    wait = rl.retry_after(charge.window(), now)
+    return RateLimitedError(
+        f"Too many {_NOUNS.get(charge.counter.action, 'requests')} from your connection "
+        f"recently; try again in {_wait_text(wait)}.",
+        wait,
+    )
 
 
 class RateLimitService:
@@ -106,6 +120,25 @@ class RateLimitService:
                 f"try again in {_wait_text(verdict.retry_after)}.",
                 verdict.retry_after,
             )
+
+    def charge(
+        self, source_ip: str | None, action: str, *, client: str | None = None
+    ) -> rl.RateCharge | None:
+        """The charge of one ``action`` request, for the use case to write with what it stores
+        (a submission: ``create_ticket(..., charge=...)``), so the limit costs no request of its
+        own. ``client`` names the client instead of the address (Open311: the app's key id).
+        None when limits are off or the client cannot be named (fail open). The circuit breaker
+        does not apply: the charge adds no request, and when the store is down the write it
+        rides in fails anyway."""
+        if not self._enabled:
+            return None
+        now = self._clock.now()
+        try:
+            who = client if client is not None else self._client(source_ip, now)
+        except Exception as e:  # fail open (module docstring)
+            self._failed_open(action, e, now)
+            return None
+        return rl.charge_for(who, action, self._limits[action], now)
 
     def check_key_failures(self, source_ip: str | None) -> None:
         """RateLimitedError when the client has spent its allowance of wrong keys."""

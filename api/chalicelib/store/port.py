@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from chalicelib.domain.rate_limits import RateCounter
+from chalicelib.domain.rate_limits import RateCharge, RateCounter
 from chalicelib.domain.rollups import CellDelta, RollupKey, RollupRow
 from chalicelib.domain.staff import CannedResponse, StaffMember, TokenRecord
 from chalicelib.domain.tickets import Event, Ticket
@@ -89,12 +89,18 @@ class TicketStore(Protocol):
         events: list[Event],
         idempotency: IdempotencyRecord | None = None,
         rollups: Mapping[RollupKey, CellDelta] | None = None,
+        charge: RateCharge | None = None,
     ) -> None:
         """Store a new ticket, its first events, (optionally) its idempotency record and its
         rollup increments atomically.
 
         Raises NumberTakenError when the number exists and IdempotencyExistsError when an
         unexpired record already holds the idempotency key; in both cases nothing is written.
+        With a ``charge`` the same write adds 1 to the charge's rate counter (created at 0,
+        expiring at the window's end), and raises RateChargeRefusedError, writing nothing, when
+        the counter already holds ``charge.limit``. When several conditions fail, the
+        idempotency record wins, then the number, then the charge: a retry of a stored
+        submission is replayed (and not charged) even at the limit.
         """
         ...
 

@@ -3,7 +3,8 @@
 One row per (client hash, action, window start) in ``rate_counters`` (migration in
 ``sqlite.py``). A bump is one upsert statement that returns the new count, atomic under
 SQLite's single writer; the daily housekeeping deletes rows whose window has ended, which is
-how long a client hash is kept.
+how long a client hash is kept. A submission's charge (``apply_charge``) is the same upsert
+inside the ticket's own ``BEGIN IMMEDIATE`` transaction, rolled back with it when over the limit.
 
 A bump waits at most ``BUSY_WAIT_MS`` for the write lock, not the store's usual 5 s: the limiter
 fails open, so a locked database should cost the request it guards a moment, not a second wait
@@ -16,8 +17,8 @@ import sqlite3
 from datetime import datetime
 from typing import Protocol
 
-from chalicelib.domain.rate_limits import RateCounter
-from chalicelib.errors import StoreUnavailableError
+from chalicelib.domain.rate_limits import RateCharge, RateCounter
+from chalicelib.errors import RateChargeRefusedError, StoreUnavailableError
 from chalicelib.store import codec
 
 MIGRATION = """
@@ -40,6 +41,24 @@ _BUMP = (
     "ON CONFLICT (client, action, window_start) DO UPDATE SET count = count + excluded.count "
     "RETURNING count"
 )
+
+
+def apply_charge(conn: sqlite3.Connection, charge: RateCharge) -> None:
+    """Add the charge to its counter inside the caller's open write transaction; raise
+    ``RateChargeRefusedError`` (the caller rolls back) when that takes it over the limit."""
+    counter = charge.counter
+    row = conn.execute(
+        _BUMP,
+        (
+            counter.client,
+            counter.action,
+            codec.iso(counter.window_start),
+            1,
+            codec.iso(counter.expires_at),
+        ),
+    ).fetchone()
+    if int(row[0]) > charge.limit:
+        raise RateChargeRefusedError(f"the {counter.action} counter is at its limit")
 
 
 class _Host(Protocol):

@@ -10,6 +10,10 @@ write per request it makes.
 Counters go through their own client (``make_counter_client`` in a deployment): one attempt
 with one-second timeouts. The limiter fails open, so when DynamoDB is slow or unreachable a
 check should cost the request it guards a second, not botocore's retries of up to 3 x 7 s.
+
+A submission's charge is not a separate request: ``charge_update`` is one more item of the
+ticket's own ``TransactWriteItems`` (through the main client), an ``Update`` of the same counter
+item conditioned on ``attribute_not_exists(count) OR count < :limit``.
 """
 
 from __future__ import annotations
@@ -20,14 +24,14 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from chalicelib.domain.rate_limits import RateCounter
+from chalicelib.domain.rate_limits import RateCharge, RateCounter
 from chalicelib.store.dynamodb import keys
 from chalicelib.store.dynamodb.schema import TTL_ATTRIBUTE
 
 if TYPE_CHECKING:
     from boto3.session import Session
     from mypy_boto3_dynamodb.client import DynamoDBClient
-    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, TransactWriteItemTypeDef
 
     from chalicelib.config import Settings
 
@@ -86,6 +90,30 @@ def _counter_client(host: _Host) -> DynamoDBClient:
 def _key(counter: RateCounter) -> dict[str, AttributeValueTypeDef]:
     key = keys.rate_counter_key(counter.client, counter.action, counter.window_start)
     return {name: {"S": value} for name, value in key.items()}
+
+
+def charge_update(table_name: str, charge: RateCharge) -> TransactWriteItemTypeDef:
+    """The transaction item that adds 1 to ``charge``'s counter while it is below the limit."""
+    counter = charge.counter
+    return {
+        "Update": {
+            "TableName": table_name,
+            "Key": _key(counter),
+            "UpdateExpression": "ADD #count :one SET #ttl = :ttl, #entity = :entity",
+            "ConditionExpression": "attribute_not_exists(#count) OR #count < :limit",
+            "ExpressionAttributeNames": {
+                "#count": COUNT_ATTRIBUTE,
+                "#ttl": TTL_ATTRIBUTE,
+                "#entity": "entity",
+            },
+            "ExpressionAttributeValues": {
+                ":one": {"N": "1"},
+                ":limit": {"N": str(charge.limit)},
+                ":ttl": {"N": str(math.ceil(counter.expires_at.timestamp()))},
+                ":entity": {"S": "rate_counter"},
+            },
+        }
+    }
 
 
 class DynamoRateCounters:
