@@ -289,6 +289,9 @@ class CountersDown:
     def read_rate_counter(self, *_: Any) -> int:
         raise StoreUnavailableError("database is locked")
 
+    def bump_keyed_counter(self, *_: Any) -> tuple[int, int]:
+        raise StoreUnavailableError("database is locked")
+
 
 def test_a_limiter_whose_counters_fail_lets_lookups_through(
     api: Api, caplog: pytest.LogCaptureFixture

@@ -44,6 +44,8 @@ KEY_FAILURE: Final = "key_failure"
 OPEN311_SUBMIT: Final = "open311_submit"
 OPEN311_READ: Final = "open311_read"
 ACTIONS: Final = (SUBMIT, LOOKUP, MESSAGE, KEY_FAILURE, OPEN311_SUBMIT, OPEN311_READ)
+# Actions whose requests may present a ticket key (and so are checked against key failures).
+KEYED_ACTIONS: Final = (LOOKUP, MESSAGE)
 
 _UNITS: Final = {"s": 1, "m": 60, "h": 3600, "d": DAY_SECONDS}
 _LIMIT_TEXT: Final = re.compile(r"^\s*(\d{1,9})\s*/\s*(\d{1,6})\s*([smhd])\s*$")
@@ -205,3 +207,12 @@ def nests(inner: Limit, outer: Limit) -> bool:
     """Whether every window of ``inner`` lies inside one window of ``outer`` (epoch-aligned
     windows: when ``inner``'s length divides ``outer``'s)."""
     return outer.seconds % inner.seconds == 0
+
+
+def check_nested(counter: RateCounter, outer: RateCounter) -> None:
+    """ValueError unless ``counter`` is ``outer``'s client's and its window lies inside
+    ``outer``'s (what storing one counter inside the other needs)."""
+    if counter.client != outer.client:
+        raise ValueError("a nested counter belongs to the same client")
+    if not outer.window_start <= counter.window_start < counter.expires_at <= outer.expires_at:
+        raise ValueError("a nested counter's window lies inside the outer counter's")

@@ -10,7 +10,10 @@ is never stored or logged.
 
 Failed key guesses are counted in the ``key_failure`` bucket: when it is full, every request of
 that client that presents a key is refused before the key is even checked, so a key cannot be
-guessed faster than that bucket allows, whichever keyed route is used.
+guessed faster than that bucket allows, whichever keyed route is used. When an action's window
+lies inside the key failures' (the defaults: lookups per minute, messages per hour, failures per
+hour), its counter is stored with the failures and one request both counts it and reads them
+(``bump_keyed_counter``): a keyed lookup costs one counter write, not a read and a write.
 
 The limiter fails open: when the store (or the keyring) cannot be reached, the request goes
 through and the failure is logged (a submission's charge cannot fail on its own: if the store
@@ -64,14 +67,25 @@ def _wait_text(seconds: int) -> str:
     return f"{-(-seconds // 60)} minutes"
 
 
-def refusal(charge: rl.RateCharge, now: datetime) -> RateLimitedError:
-    """The 429 for a write the store refused because ``charge``'s counter is full."""
-    wait = rl.retry_after(charge.window(), now)
+def _limited(action: str, wait: int) -> RateLimitedError:
     return RateLimitedError(
-        f"Too many {_NOUNS.get(charge.counter.action, 'requests')} from your connection "
-        f"recently; try again in {_wait_text(wait)}.",
+        f"Too many {_NOUNS.get(action, 'requests')} from your connection recently; "
+        f"try again in {_wait_text(wait)}.",
         wait,
     )
+
+
+def _locked(wait: int) -> RateLimitedError:
+    return RateLimitedError(
+        "Too many wrong ticket keys have come from your connection; "
+        f"try again in {_wait_text(wait)}.",
+        wait,
+    )
+
+
+def refusal(charge: rl.RateCharge, now: datetime) -> RateLimitedError:
+    """The 429 for a write the store refused because ``charge``'s counter is full."""
+    return _limited(charge.counter.action, rl.retry_after(charge.window(), now))
 
 
 class RateLimitService:
@@ -105,6 +119,9 @@ class RateLimitService:
 
     def enforce(self, source_ip: str | None, action: str, cost: int = 1) -> None:
         """Count one request (``cost`` units) of ``action``; RateLimitedError when over."""
+        if cost == 1 and self._stored_with_failures(action):
+            self._enforce_keyed(source_ip, action, with_key=False)  # where keyed() counts it
+            return
         now = self._clock.now()
         if not self._active(now):
             return
@@ -115,11 +132,7 @@ class RateLimitService:
             return
         verdict = rl.admit_verdict(limit, count, window, now)
         if not verdict.allowed:
-            raise RateLimitedError(
-                f"Too many {_NOUNS.get(action, 'requests')} from your connection recently; "
-                f"try again in {_wait_text(verdict.retry_after)}.",
-                verdict.retry_after,
-            )
+            raise _limited(action, verdict.retry_after)
 
     def charge(
         self, source_ip: str | None, action: str, *, client: str | None = None
@@ -155,11 +168,7 @@ class RateLimitService:
             return
         verdict = rl.lock_verdict(limit, failures, window, now)
         if not verdict.allowed:
-            raise RateLimitedError(
-                "Too many wrong ticket keys have come from your connection; "
-                f"try again in {_wait_text(verdict.retry_after)}.",
-                verdict.retry_after,
-            )
+            raise _locked(verdict.retry_after)
 
     def record_key_failure(self, source_ip: str | None) -> None:
         """Count one wrong key presented by the client."""
@@ -174,15 +183,52 @@ class RateLimitService:
         """Guard a request that may present a ticket key: refuse it while the client's wrong
         keys are spent (``with_key``), count it for ``action``, and count a wrong key (the
         block raising ``InvalidKeyError``) as a failure."""
-        if with_key:
-            self.check_key_failures(source_ip)
-        self.enforce(source_ip, action)
+        if self._stored_with_failures(action):
+            self._enforce_keyed(source_ip, action, with_key=with_key)
+        else:  # the action's window is longer than the key failures': two counters, two calls
+            if with_key:
+                self.check_key_failures(source_ip)
+            self.enforce(source_ip, action)
         try:
             yield
         except InvalidKeyError:
             if with_key:
                 self.record_key_failure(source_ip)
             raise
+
+    def _stored_with_failures(self, action: str) -> bool:
+        """Whether ``action``'s counter lives with the key failures (``bump_keyed_counter``)."""
+        return action in rl.KEYED_ACTIONS and rl.nests(
+            self._limits[action], self._limits[rl.KEY_FAILURE]
+        )
+
+    def _enforce_keyed(self, source_ip: str | None, action: str, *, with_key: bool) -> None:
+        """Count ``action`` and learn the client's key failures in one store request
+        (``bump_keyed_counter``); refuse a keyed request once the failures are spent, then any
+        request over ``action``'s limit. A refused keyed request is still counted for
+        ``action``: the count and the read are one atomic write."""
+        now = self._clock.now()
+        if not self._active(now):
+            return
+        limit, key_limit = self._limits[action], self._limits[rl.KEY_FAILURE]
+        window, key_window = rl.window_at(limit, now), rl.window_at(key_limit, now)
+        try:
+            client = self._client(source_ip, now)
+            count, failures = self._store.bump_keyed_counter(
+                rl.counter_for(client, action, window),
+                1,
+                rl.counter_for(client, rl.KEY_FAILURE, key_window),
+            )
+        except Exception as e:  # fail open (module docstring)
+            self._failed_open(action, e, now)
+            return
+        if with_key:
+            lock = rl.lock_verdict(key_limit, failures, key_window, now)
+            if not lock.allowed:
+                raise _locked(lock.retry_after)
+        verdict = rl.admit_verdict(limit, count, window, now)
+        if not verdict.allowed:
+            raise _limited(action, verdict.retry_after)
 
     def purge_expired(self) -> int:
         """Delete counters whose window has ended (how long a client hash is kept)."""

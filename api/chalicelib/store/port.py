@@ -210,6 +210,17 @@ class TicketStore(Protocol):
         """The count of ``counter``; 0 when it does not exist."""
         ...
 
+    def bump_keyed_counter(
+        self, counter: RateCounter, amount: int, failures: RateCounter
+    ) -> tuple[int, int]:
+        """Add ``amount`` to ``counter`` atomically and return its new count together with the
+        count of ``failures`` (the same client's key-failure counter, whose window contains
+        ``counter``'s), in one request. A counter bumped this way is only ever bumped this way
+        (DynamoDB keeps it inside the ``failures`` item); ``failures`` itself is bumped and read
+        with the operations above. ValueError when the clients differ or the window is not
+        inside ``failures``'."""
+        ...
+
     def purge_rate_counters(self, now: datetime) -> int:
         """Delete the counters whose ``expires_at`` is at or before ``now``; return how many.
 

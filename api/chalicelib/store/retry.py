@@ -24,7 +24,8 @@ botocore made on its own) must not be repeated blindly:
   and events); if so the call succeeded.
 - Puts of staff, tokens and canned responses replace whole items and are retried as they are.
 - ``import_tickets`` (bulk history loads; not atomic on DynamoDB) is never retried.
-- Stand-alone rate-limit counters (``bump_rate_counter``, ``read_rate_counter``) are tried
+- Stand-alone rate-limit counters (``bump_rate_counter``, ``read_rate_counter``,
+  ``bump_keyed_counter``) are tried
   once: a bump is not idempotent, and the limiter lets the request through when its store is
   unavailable, so waiting out a retry budget would only delay the request it guards. The daily
   purge is retried like any replace-style write.
@@ -287,6 +288,11 @@ class RetryingStore:
 
     def read_rate_counter(self, counter: RateCounter) -> int:
         return self.inner.read_rate_counter(counter)
+
+    def bump_keyed_counter(
+        self, counter: RateCounter, amount: int, failures: RateCounter
+    ) -> tuple[int, int]:
+        return self.inner.bump_keyed_counter(counter, amount, failures)
 
     def purge_rate_counters(self, now: datetime) -> int:
         return self._call(lambda: self.inner.purge_rate_counters(now))

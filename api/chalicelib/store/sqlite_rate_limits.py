@@ -17,7 +17,7 @@ import sqlite3
 from datetime import datetime
 from typing import Protocol
 
-from chalicelib.domain.rate_limits import RateCharge, RateCounter
+from chalicelib.domain.rate_limits import RateCharge, RateCounter, check_nested
 from chalicelib.errors import RateChargeRefusedError, StoreUnavailableError
 from chalicelib.store import codec
 
@@ -56,7 +56,7 @@ def apply_charge(conn: sqlite3.Connection, charge: RateCharge) -> None:
             1,
             codec.iso(counter.expires_at),
         ),
-    ).fetchone()
+    ).fetchall()[0]
     if int(row[0]) > charge.limit:
         raise RateChargeRefusedError(f"the {counter.action} counter is at its limit")
 
@@ -96,6 +96,44 @@ class SqliteRateCounters:
             raise StoreUnavailableError(f"cannot count the request: {e}") from e
         self._count(requests=1)
         return int(rows[0][0])
+
+    def bump_keyed_counter(
+        self: _Host, counter: RateCounter, amount: int, failures: RateCounter
+    ) -> tuple[int, int]:
+        """The upsert and the read of ``failures`` in one short write transaction."""
+        check_nested(counter, failures)
+        conn = self._connect()
+        try:
+            usual = conn.execute("PRAGMA busy_timeout").fetchone()[0]
+            conn.execute(f"PRAGMA busy_timeout = {BUSY_WAIT_MS}")
+            try:
+                conn.execute("BEGIN IMMEDIATE")
+                try:
+                    count = conn.execute(
+                        _BUMP,
+                        (
+                            counter.client,
+                            counter.action,
+                            codec.iso(counter.window_start),
+                            amount,
+                            codec.iso(counter.expires_at),
+                        ),
+                    ).fetchall()[0][0]
+                    row = conn.execute(
+                        "SELECT count FROM rate_counters "
+                        "WHERE client = ? AND action = ? AND window_start = ?",
+                        (failures.client, failures.action, codec.iso(failures.window_start)),
+                    ).fetchone()
+                    conn.execute("COMMIT")
+                except BaseException:
+                    conn.execute("ROLLBACK")
+                    raise
+            finally:
+                conn.execute(f"PRAGMA busy_timeout = {int(usual)}")
+        except sqlite3.Error as e:
+            raise StoreUnavailableError(f"cannot count the request: {e}") from e
+        self._count(requests=1, items_read=0 if row is None else 1)
+        return int(count), 0 if row is None else int(row[0])
 
     def read_rate_counter(self: _Host, counter: RateCounter) -> int:
         conn = self._connect()
