@@ -9,7 +9,6 @@ counts with the address's other wrong keys.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,7 +33,7 @@ class FixedClock:
 
 
 @pytest.fixture
-def strict(api: Api, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
+def strict(api: Api, monkeypatch: pytest.MonkeyPatch) -> Api:
     """Small limits, a fixed clock, requests from ALICE (before any service is built)."""
     limits = {
         **api.settings.rate_limits,
@@ -47,7 +46,7 @@ def strict(api: Api, monkeypatch: pytest.MonkeyPatch) -> Iterator[Api]:
         settings=dataclasses.replace(api.settings, rate_limits=limits), clock=FixedClock()
     )
     monkeypatch.setattr(LambdaEventConverter, "LOCAL_SOURCE_IP", ALICE)
-    yield api
+    return api
 
 
 def from_ip(monkeypatch: pytest.MonkeyPatch, ip: str) -> None:

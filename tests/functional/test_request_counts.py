@@ -119,9 +119,7 @@ def _strict_submissions(count: int) -> None:
     """Submissions limited to ``count`` an hour per client (the other limits stay generous)."""
     s = deps.settings()
     limits = {**s.rate_limits, rl.SUBMIT: rl.Limit(count, 3600)}
-    deps.override(
-        rate_limits=RateLimitService(deps.store(), deps.keyring(), deps.clock(), limits)
-    )
+    deps.override(rate_limits=RateLimitService(deps.store(), deps.keyring(), deps.clock(), limits))
 
 
 def _submit_count(api: Api) -> int:
@@ -191,9 +189,7 @@ def test_a_keyed_lookup_locked_by_key_failures_is_the_counter_write_alone(
 ) -> None:
     s = deps.settings()
     limits = {**s.rate_limits, rl.KEY_FAILURE: rl.Limit(1, 60)}
-    deps.override(
-        rate_limits=RateLimitService(deps.store(), deps.keyring(), deps.clock(), limits)
-    )
+    deps.override(rate_limits=RateLimitService(deps.store(), deps.keyring(), deps.clock(), limits))
     created = submit(api)
     path = f"/v1/tickets/{created['number']}"
     assert api.get(path, **{"X-Ticket-Key": "0" * 32}).status_code in (400, 403)

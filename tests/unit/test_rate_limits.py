@@ -360,9 +360,10 @@ def test_a_keyed_check_reads_the_failures_apart_when_the_windows_do_not_nest(
     for _ in range(2):
         with pytest.raises(InvalidKeyError), limits.keyed(IP, rl.LOOKUP, with_key=True):
             raise InvalidKeyError("wrong")
-    assert "wrong ticket keys" in refused(
-        lambda: limits.keyed(IP, rl.LOOKUP, with_key=True).__enter__()
-    ).message
+    assert (
+        "wrong ticket keys"
+        in refused(lambda: limits.keyed(IP, rl.LOOKUP, with_key=True).__enter__()).message
+    )
 
 
 def test_a_keyless_request_failing_with_invalid_key_is_not_counted(
@@ -371,33 +372,6 @@ def test_a_keyless_request_failing_with_invalid_key_is_not_counted(
     with pytest.raises(InvalidKeyError), limits.keyed(IP, rl.LOOKUP, with_key=False):
         raise InvalidKeyError("x")
     assert not any(action == rl.KEY_FAILURE for _, action, _ in counters.counts)
-
-
-def test_a_keyed_check_is_one_store_call_when_the_windows_nest(
-    limits: RateLimitService, counters: MemoryCounters
-) -> None:
-    with limits.keyed(IP, rl.LOOKUP, with_key=True):
-        pass
-    assert counters.calls == 1  # the count and the key failures in one request
-    limits.enforce(IP, rl.LOOKUP)  # a keyless check counts in the same counter
-    assert counters.calls == 2
-    assert [count for (_, action, _), (count, _) in counters.counts.items()] == [2]
-
-
-def test_a_keyed_check_reads_the_failures_apart_when_the_windows_do_not_nest(
-    counters: MemoryCounters, clock: Clock
-) -> None:
-    day_lookups = {**LIMITS, rl.LOOKUP: Limit(5, 86_400)}  # a day does not fit in an hour
-    limits = RateLimitService(counters, Keyring(), clock, day_lookups)  # type: ignore[arg-type]
-    with limits.keyed(IP, rl.LOOKUP, with_key=True):
-        pass
-    assert counters.calls == 2  # read the failures, then bump the day's counter
-    for _ in range(2):
-        with pytest.raises(InvalidKeyError), limits.keyed(IP, rl.LOOKUP, with_key=True):
-            raise InvalidKeyError("wrong")
-    assert "wrong ticket keys" in refused(
-        lambda: limits.keyed(IP, rl.LOOKUP, with_key=True).__enter__()
-    ).message
 
 
 @pytest.mark.parametrize(

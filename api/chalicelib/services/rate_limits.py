@@ -2,26 +2,20 @@
 
 Each check counts the request in the store (one atomic increment) and refuses it with
 ``RateLimitedError`` (429 with ``Retry-After``) once the client's window is spent. Submissions
-are not checked here: ``charge`` hands the use case a ``RateCharge`` that the store writes in the
-ticket's own transaction, refusing the whole write when the counter is full (no extra request). The client is
-identified by a keyed hash of its source address under a key that changes every UTC day
-(``domain.rate_limits.salt_purpose``, through the deployment's ``Keyring``); the address itself
-is never stored or logged.
-
-Failed key guesses are counted in the ``key_failure`` bucket: when it is full, every request of
-that client that presents a key is refused before the key is even checked, so a key cannot be
-guessed faster than that bucket allows, whichever keyed route is used. When an action's window
-lies inside the key failures' (the defaults: lookups per minute, messages per hour, failures per
-hour), its counter is stored with the failures and one request both counts it and reads them
-(``bump_keyed_counter``): a keyed lookup costs one counter write, not a read and a write.
+are not checked here: ``charge`` hands the use case a ``RateCharge`` that the store writes in
+the ticket's own transaction, refusing the whole write when the counter is full (no extra
+request). The client is identified by a keyed hash of its source address under a key that
+changes every UTC day (``domain.rate_limits.salt_purpose``, through the deployment's
+``Keyring``); the address itself is never stored or logged.
 
 The limiter fails open: when the store (or the keyring) cannot be reached, the request goes
 through and the failure is logged (a submission's charge cannot fail on its own: if the store
-fails, the submission fails with 503 and is not stored). Losing a submission to a broken counter would be worse than
-letting a few extra requests in; API Gateway's stage throttling still bounds the total. After a
-failure the limiter stops asking the store for ``PAUSE_AFTER_FAILURE`` (a circuit breaker), so
-an unavailable store costs the requests behind it no extra timeouts: they go straight to the
-use case, which answers 503 with ``Retry-After`` if the store is still down.
+fails, the submission fails with 503 and is not stored). Losing a request to a broken counter
+would be worse than letting a few extra requests in; API Gateway's stage throttling still
+bounds the total. After a failure the limiter stops asking the store for
+``PAUSE_AFTER_FAILURE`` (a circuit breaker), so an unavailable store costs the requests behind
+it no extra timeouts: they go straight to the use case, which answers 503 with ``Retry-After``
+if the store is still down.
 
 Example::
 

@@ -26,8 +26,8 @@ from typing import Any
 from chalicelib.crypto.port import ContactCipher, Keyring
 from chalicelib.domain import numbers, rollups
 from chalicelib.domain.categories import Taxonomy
-from chalicelib.domain.rate_limits import RateCharge
 from chalicelib.domain.feedback import Contact, Submission, parse_submission
+from chalicelib.domain.rate_limits import RateCharge
 from chalicelib.domain.sla import Policy, compute_deadlines
 from chalicelib.domain.sla_state import Timers, next_due
 from chalicelib.domain.tickets import Event, Ticket
