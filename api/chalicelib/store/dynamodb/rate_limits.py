@@ -125,6 +125,10 @@ def charge_update(table_name: str, charge: RateCharge) -> TransactWriteItemTypeD
 class DynamoRateCounters:
     """The port's rate-counter operations for ``DynamoTicketStore``."""
 
+    def rate_counter_client(self: _Host) -> DynamoDBClient:
+        """The client stand-alone counters go through (for benchmarks that count requests)."""
+        return _counter_client(self)
+
     def bump_rate_counter(self: _Host, counter: RateCounter, amount: int) -> int:
         with self._driver_errors("UpdateItem"):
             self._count(requests=1)
