@@ -15,7 +15,7 @@ times from different runs do not compare, ratios within one run do.
 | first request after a cold import, in process | the same app's second request | reported |
 | status lookup through the Lambda handler | the adapter's bare ``get_ticket`` | <= 1.3x p50 |
 | submission through the Lambda handler | the adapter's bare ``create_ticket`` | <= 1.3x p50 |
-| DynamoDB requests: submission; lookup; transition | 1 tx; 1 update, 1 query; 1 query, 1 tx | = |
+| DynamoDB requests: submit; lookup; transition | 1 tx; 1 update, 1 query; 1 query, 1 tx | equal |
 | sweep and publish scaling | ``scripts/bench_sweep.py``, ``scripts/bench_publish.py`` | theirs |
 | site: own JS+CSS, page weight, requests | - | <= 30 kB; no third party |
 
