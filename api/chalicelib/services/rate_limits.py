@@ -113,8 +113,8 @@ class RateLimitService:
 
     def enforce(self, source_ip: str | None, action: str, cost: int = 1) -> None:
         """Count one request (``cost`` units) of ``action``; RateLimitedError when over."""
-        if cost == 1 and self._stored_with_failures(action):
-            self._enforce_keyed(source_ip, action, with_key=False)  # where keyed() counts it
+        if self._stored_with_failures(action):
+            self._enforce_keyed(source_ip, action, with_key=False, cost=cost)  # as keyed() does
             return
         now = self._clock.now()
         if not self._active(now):
@@ -196,7 +196,9 @@ class RateLimitService:
             self._limits[action], self._limits[rl.KEY_FAILURE]
         )
 
-    def _enforce_keyed(self, source_ip: str | None, action: str, *, with_key: bool) -> None:
+    def _enforce_keyed(
+        self, source_ip: str | None, action: str, *, with_key: bool, cost: int = 1
+    ) -> None:
         """Count ``action`` and learn the client's key failures in one store request
         (``bump_keyed_counter``); refuse a keyed request once the failures are spent, then any
         request over ``action``'s limit. A refused keyed request is still counted for
@@ -210,7 +212,7 @@ class RateLimitService:
             client = self._client(source_ip, now)
             count, failures = self._store.bump_keyed_counter(
                 rl.counter_for(client, action, window),
-                1,
+                cost,
                 rl.counter_for(client, rl.KEY_FAILURE, key_window),
             )
         except Exception as e:  # fail open (module docstring)
