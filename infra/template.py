@@ -585,9 +585,9 @@ def _gateway_responses(site_origin: str) -> Json:
         "Cache-Control": "'no-store'",
     }
 
-    def response(body: str, status: int | None = None) -> Json:
+    def response(body: str, status: int | None = None, extra: dict[str, str] | None = None) -> Json:
         answer: Json = {
-            "ResponseParameters": {"Headers": headers},
+            "ResponseParameters": {"Headers": {**headers, **(extra or {})}},
             "ResponseTemplates": {"application/json": body},
         }
         if status is not None:  # otherwise API Gateway keeps the status it chose
@@ -600,8 +600,12 @@ def _gateway_responses(site_origin: str) -> Json:
         '"message": $context.error.messageString, "fields": {}}}'
     )
     return {
+        # Stage throttling is a token bucket refilled every second: a second is the wait that
+        # OpenAPI's 429 promises (Retry-After) and the site reads.
         "THROTTLED": response(
-            _error_body("rate_limited", "Too many requests; try again shortly."), 429
+            _error_body("rate_limited", "Too many requests; try again shortly."),
+            429,
+            {"Retry-After": "'1'"},
         ),
         # An unknown path: chalice local says 403 "Missing Authentication Token"; 404 is true.
         "MISSING_AUTHENTICATION_TOKEN": response(

@@ -38,7 +38,7 @@
 | CLEARLOOP_RATE_LOOKUP | 60/1m | ticket lookups per client address |
 | CLEARLOOP_RATE_MESSAGE | 30/1h | messages and ratings per client address |
 | CLEARLOOP_RATE_KEY_FAILURE | 10/1h | wrong ticket keys before keyed requests are refused |
-| CLEARLOOP_RATE_OPEN311_SUBMIT | 20/1h | Open311 service requests per client address |
+| CLEARLOOP_RATE_OPEN311_SUBMIT | 20/1h | Open311 service requests per API key |
 | CLEARLOOP_RATE_OPEN311_READ | 120/1m | Open311 reads per client address |
 | CLEARLOOP_RATE_LIMITS | on | ``off`` turns per-client limits off (local stage only: load tests) |
 | AWS_REGION / AWS_DEFAULT_REGION | us-east-1 | region for AWS clients |

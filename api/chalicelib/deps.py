@@ -445,6 +445,7 @@ def open311_service() -> Open311Service:
             taxonomy=taxonomy(),
             directory=directory(),
             number_prefix=settings().number_prefix,
+            limits=rate_limit_service(),
         )
 
     return _cached("open311_service", build)

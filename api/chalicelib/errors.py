@@ -106,3 +106,10 @@ class StaleVersionError(ConflictError):
     """The ticket changed since the caller read it (optimistic concurrency)."""
 
     code = "stale_version"
+
+
+class RateChargeRefusedError(ClearloopError):
+    """A write carrying a rate charge was refused because the counter is at its limit; nothing
+    was written (the use case answers ``RateLimitedError``)."""
+
+    code = "rate_charge_refused"

@@ -174,3 +174,80 @@ def test_the_deployed_counter_client_tries_once_with_short_timeouts() -> None:
     assert client.meta.region_name == "eu-west-1"
     store = DynamoTicketStore.from_settings(settings)
     assert store._counter_factory is not None
+
+
+# -- a counter stored with the client's key failures --------------------------------------------
+
+HOUR = timedelta(hours=1)
+
+
+def failures_counter(client: str = CLIENT) -> RateCounter:
+    return counter(client=client, action="key_failure", length=HOUR)
+
+
+def test_a_keyed_bump_counts_and_returns_the_key_failures(store: TicketStore) -> None:
+    failures = failures_counter()
+    lookups = counter()  # T0's minute, inside T0's hour
+    assert store.bump_keyed_counter(lookups, 1, failures) == (1, 0)
+    store.bump_rate_counter(failures, 1)
+    store.bump_rate_counter(failures, 1)
+    assert store.bump_keyed_counter(lookups, 1, failures) == (2, 2)
+    # The failures are the stand-alone counter's, unchanged by the nested bumps.
+    assert store.read_rate_counter(failures) == 2
+    # Another minute of the same hour, another action, another client: counted apart.
+    assert store.bump_keyed_counter(counter(start=T0 + MINUTE), 1, failures) == (1, 2)
+    messages = counter(action="message", length=HOUR)
+    assert store.bump_keyed_counter(messages, 3, failures) == (3, 2)
+    assert store.bump_keyed_counter(lookups, 1, failures) == (3, 2)
+    other = failures_counter("aa" * 16)
+    assert store.bump_keyed_counter(counter(client="aa" * 16), 1, other) == (1, 0)
+
+
+def test_a_keyed_bump_refuses_a_window_outside_the_failures(store: TicketStore) -> None:
+    with pytest.raises(ValueError, match="inside"):
+        store.bump_keyed_counter(counter(start=T0 + HOUR), 1, failures_counter())
+    with pytest.raises(ValueError, match="same client"):
+        store.bump_keyed_counter(counter(client="aa" * 16), 1, failures_counter())
+
+
+def test_concurrent_keyed_bumps_lose_no_increment(store: TicketStore) -> None:
+    failures, lookups = failures_counter(), counter()
+    racers, each = 6, 5
+    barrier = threading.Barrier(racers)
+    seen: list[int] = []
+    lock = threading.Lock()
+    errors: list[BaseException] = []
+
+    def bump() -> None:
+        try:
+            barrier.wait()
+            for _ in range(each):
+                value, _ = store.bump_keyed_counter(lookups, 1, failures)
+                with lock:
+                    seen.append(value)
+        except BaseException as e:  # reported below: a thread's error must fail the test
+            errors.append(e)
+
+    threads = [threading.Thread(target=bump) for _ in range(racers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert sorted(seen) == list(range(1, racers * each + 1))
+
+
+def test_keyed_counters_expire_with_the_failures(store: TicketStore) -> None:
+    failures = failures_counter()
+    store.bump_keyed_counter(counter(), 1, failures)
+    inner = store.inner if isinstance(store, RetryingStore) else store
+    if isinstance(inner, SqliteStore):
+        assert store.purge_rate_counters(T0 + HOUR) == 1  # the minute's row
+    else:
+        assert isinstance(inner, DynamoTicketStore)
+        key = keys.rate_counter_key(CLIENT, "key_failure", T0)
+        item = inner.client.get_item(
+            TableName=inner.table_name, Key={k: {"S": v} for k, v in key.items()}
+        )["Item"]
+        assert int(item[TTL_ATTRIBUTE]["N"]) == int((T0 + HOUR).timestamp())
+    assert RetryingStore(store).bump_keyed_counter(counter(), 1, failures)[1] == 0

@@ -22,6 +22,8 @@ from chalice.test import Client
 from app import app
 from chalicelib import deps
 from chalicelib.config import Settings
+from chalicelib.domain import rate_limits as rl
+from chalicelib.domain.rate_limits import RateCounter
 from chalicelib.errors import StoreUnavailableError
 from chalicelib.store.dynamodb.store import DynamoTicketStore
 from chalicelib.store.port import TicketStore
@@ -194,6 +196,15 @@ def test_an_idempotent_replay_is_not_charged_again(api: Api) -> None:
     assert replay.status_code == 201
     assert json.loads(replay.body)["number"] == json.loads(first.body)["number"]
     assert len(api.tickets()) == 3
+    # The counter holds the three stored submissions: neither the replays nor the refusal
+    # (whose transaction wrote nothing) were charged.
+    assert api.store.read_rate_counter(submit_counter(api)) == 3
+
+
+def submit_counter(api: Api) -> RateCounter:
+    limit = deps.settings().rate_limits[rl.SUBMIT]
+    client = deps.rate_limit_service().client_hash(ALICE)
+    return rl.counter_for(client, rl.SUBMIT, rl.window_at(limit, NOW))
 
 
 def test_invalid_submissions_are_400_and_not_counted(api: Api) -> None:
@@ -263,31 +274,69 @@ def test_the_raw_address_is_never_stored(api: Api) -> None:
     assert "192.0.2.250" not in contents
 
 
-def test_a_limiter_whose_store_fails_lets_submissions_through(
+class CountersDown:
+    """The real store, except that its stand-alone rate counters are unavailable."""
+
+    def __init__(self, inner: TicketStore) -> None:
+        self._inner = inner
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._inner, name)
+
+    def bump_rate_counter(self, *_: Any) -> int:
+        raise StoreUnavailableError("database is locked")
+
+    def read_rate_counter(self, *_: Any) -> int:
+        raise StoreUnavailableError("database is locked")
+
+    def bump_keyed_counter(self, *_: Any) -> tuple[int, int]:
+        raise StoreUnavailableError("database is locked")
+
+
+def test_a_limiter_whose_counters_fail_lets_lookups_through(
     api: Api, caplog: pytest.LogCaptureFixture
 ) -> None:
-    class CountersDown:
-        """The real store, except that its rate counters are unavailable."""
-
-        def __init__(self, inner: TicketStore) -> None:
-            self._inner = inner
-
-        def __getattr__(self, name: str) -> Any:
-            return getattr(self._inner, name)
-
-        def bump_rate_counter(self, *_: Any) -> int:
-            raise StoreUnavailableError("database is locked")
-
-        def read_rate_counter(self, *_: Any) -> int:
-            raise StoreUnavailableError("database is locked")
-
-    deps.override(store=CountersDown(api.store))
+    deps.override(store=CountersDown(api.store))  # before the first request builds services
+    number, key = api.ticket()  # a submission uses no stand-alone counter
     api.from_ip(ALICE)
-    for _ in range(5):  # past the limit of 3: not counted, so not refused
-        assert api.submit().status_code == 201
-    assert len(api.tickets()) == 5
+    for i in range(9):  # past the limit of 6 a minute: not counted, so not refused
+        assert api.lookup(number, key if i % 2 else None).status_code == 200
     assert "request allowed" in caplog.text
     assert ALICE not in caplog.text
+
+
+def test_a_submissions_charge_is_in_its_own_write(api: Api) -> None:
+    """Submissions do not use the stand-alone counters: their charge rides in the ticket's
+    transaction, so broken counters change nothing for them, and the limit still holds."""
+    deps.override(store=CountersDown(api.store))
+    api.from_ip(ALICE)
+    for _ in range(3):
+        assert api.submit().status_code == 201
+    assert api.submit().status_code == 429
+    assert len(api.tickets()) == 3
+
+
+def test_a_submission_whose_store_fails_is_503_stored_nowhere_and_not_charged(api: Api) -> None:
+    class WritesDown(CountersDown):
+        down = True
+
+        def create_ticket(self, *args: Any, **kwargs: Any) -> None:
+            if self.down:
+                raise StoreUnavailableError("the table is throttled")
+            self._inner.create_ticket(*args, **kwargs)
+
+    store = WritesDown(api.store)
+    deps.override(store=store)
+    api.from_ip(ALICE)
+    for _ in range(4):
+        response = api.submit()
+        assert response.status_code == 503
+        assert response.headers["Retry-After"]
+    store.down = False
+    assert api.tickets() == []
+    for _ in range(3):  # the failed attempts charged nothing: the whole allowance is left
+        assert api.submit().status_code == 201
+    assert api.submit().status_code == 429
 
 
 def test_daily_housekeeping_purges_expired_counters(api: Api) -> None:

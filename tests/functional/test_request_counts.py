@@ -1,8 +1,10 @@
 """Storage requests per API request (issue #10): each at its floor, on both adapters.
 
-The floors: a submission is one write (with or without an ``Idempotency-Key``), a status lookup
-one read, a staff transition one read (the state it is validated and computed from) and one
-write. On SQLite the store's own request counter is read; on DynamoDB every API call the store's
+The floors: a submission is one write (with or without an ``Idempotency-Key``; its rate-limit
+charge is part of that write, and a replay or a refusal at the limit is that write refused), a
+status lookup one rate-counter write and one read (with a key too: the key-failure count comes
+back with the counter's write), a staff transition one read (the state it is validated and
+computed from) and one write. On SQLite the store's own request counter is read; on DynamoDB every API call the store's
 client makes is recorded by name with botocore's ``before-call`` hook, so a call made around
 the counter would show up too. The store is wrapped in ``RetryingStore`` as ``deps`` wraps it in
 production.
@@ -19,6 +21,8 @@ from typing import Any
 import pytest
 
 from chalicelib import deps
+from chalicelib.domain import rate_limits as rl
+from chalicelib.services.rate_limits import RateLimitService
 from chalicelib.store.dynamodb.store import DynamoTicketStore
 from chalicelib.store.retry import RetryingStore
 from tests.functional.conftest import Api
@@ -111,15 +115,90 @@ def test_replay_is_the_refused_write_alone(api: Api, meter: Meter) -> None:
     assert meter.requests == 1
 
 
-def test_status_lookup_is_one_read(api: Api, meter: Meter) -> None:
-    created = submit(api)
+def _strict_submissions(count: int) -> None:
+    """Submissions limited to ``count`` an hour per client (the other limits stay generous)."""
+    s = deps.settings()
+    limits = {**s.rate_limits, rl.SUBMIT: rl.Limit(count, 3600)}
+    deps.override(rate_limits=RateLimitService(deps.store(), deps.keyring(), deps.clock(), limits))
+
+
+def _submit_count(api: Api) -> int:
+    service = deps.rate_limit_service()
+    window = rl.window_at(deps.settings().rate_limits[rl.SUBMIT], deps.clock().now())
+    return deps.store().read_rate_counter(
+        rl.counter_for(service.client_hash("127.0.0.1"), rl.SUBMIT, window)
+    )
+
+
+def test_submission_at_the_limit_is_the_refused_write_alone(api: Api, meter: Meter) -> None:
+    _strict_submissions(1)
+    assert api.post("/v1/feedback", FEEDBACK).status_code == 201
     with meter.measure():
-        r = api.get(f"/v1/tickets/{created['number']}", **{"X-Ticket-Key": created["key"]})
-    assert r.status_code == 200, r.body
-    assert json.loads(r.body)["timeline"]
+        r = api.post("/v1/feedback", {**FEEDBACK, "subject": "Again"})
+    assert r.status_code == 429, r.body
+    assert int(r.headers["Retry-After"]) > 0
+    # The charge rides in the ticket's transaction, which the full counter cancels.
     assert meter.requests == 1
     if _dynamodb(api):
-        assert meter.calls == ["Query"]
+        assert meter.calls == ["TransactWriteItems"]
+
+
+def test_replay_at_the_limit_is_one_request_and_not_charged(api: Api, meter: Meter) -> None:
+    _strict_submissions(1)
+    first = api.post("/v1/feedback", FEEDBACK, **{"Idempotency-Key": "form-3"})
+    assert first.status_code == 201
+    assert _submit_count(api) == 1
+    with meter.measure():
+        again = api.post("/v1/feedback", FEEDBACK, **{"Idempotency-Key": "form-3"})
+    assert again.status_code == 201
+    assert again.headers.get("Idempotent-Replayed") == "true"
+    assert json.loads(again.body) == json.loads(first.body)
+    assert meter.requests == 1
+    if _dynamodb(api):
+        assert meter.calls == ["TransactWriteItems"]
+    assert _submit_count(api) == 1
+
+
+def test_submission_is_charged_in_its_one_write(api: Api, meter: Meter) -> None:
+    with meter.measure():
+        assert api.post("/v1/feedback", FEEDBACK).status_code == 201
+        assert api.post("/v1/feedback", FEEDBACK, **{"Idempotency-Key": "f-4"}).status_code == 201
+    assert meter.requests == 2
+    assert _submit_count(api) == 2
+
+
+@pytest.mark.parametrize("with_key", [True, False], ids=["keyed", "keyless"])
+def test_status_lookup_is_one_counter_write_and_one_read(
+    api: Api, meter: Meter, with_key: bool
+) -> None:
+    """The floor of a per-client-limited read: the counter's write and the read. A keyed
+    lookup's key-failure check comes back with the counter's write (``bump_keyed_counter``)."""
+    created = submit(api)
+    headers = {"X-Ticket-Key": created["key"]} if with_key else {}
+    with meter.measure():
+        r = api.get(f"/v1/tickets/{created['number']}", **headers)
+    assert r.status_code == 200, r.body
+    assert ("timeline" in json.loads(r.body)) is with_key  # the public status without a key
+    assert meter.requests == 2
+    if _dynamodb(api):
+        assert meter.calls == ["UpdateItem", "Query"]
+
+
+def test_a_keyed_lookup_locked_by_key_failures_is_the_counter_write_alone(
+    api: Api, meter: Meter
+) -> None:
+    s = deps.settings()
+    limits = {**s.rate_limits, rl.KEY_FAILURE: rl.Limit(1, 60)}
+    deps.override(rate_limits=RateLimitService(deps.store(), deps.keyring(), deps.clock(), limits))
+    created = submit(api)
+    path = f"/v1/tickets/{created['number']}"
+    assert api.get(path, **{"X-Ticket-Key": "0" * 32}).status_code in (400, 403)
+    with meter.measure():
+        r = api.get(path, **{"X-Ticket-Key": created["key"]})
+    assert r.status_code == 429, r.body
+    assert meter.requests == 1
+    if _dynamodb(api):
+        assert meter.calls == ["UpdateItem"]
 
 
 def test_transition_is_one_read_and_one_write(api: Api, meter: Meter) -> None:

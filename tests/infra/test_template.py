@@ -299,6 +299,13 @@ def test_api_gateway_throttles_every_method(
     throttled = resources[REST_API]["Properties"]["GatewayResponses"]["THROTTLED"]
     assert throttled["StatusCode"] == 429
     assert '"rate_limited"' in throttled["ResponseTemplates"]["application/json"]
+    # OpenAPI: every 429 carries Retry-After, and the site may read it cross-origin.
+    headers = throttled["ResponseParameters"]["Headers"]
+    assert headers["Retry-After"] == "'1'"
+    assert "Retry-After" in headers["Access-Control-Expose-Headers"]
+    # The other gateway responses do not promise a wait.
+    missing = resources[REST_API]["Properties"]["GatewayResponses"]["MISSING_AUTHENTICATION_TOKEN"]
+    assert "Retry-After" not in missing["ResponseParameters"]["Headers"]
 
 
 def test_cors_and_functions_point_at_this_stacks_resources(

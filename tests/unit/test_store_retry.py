@@ -16,9 +16,11 @@ from typing import Any
 
 import pytest
 
+from chalicelib.domain.rate_limits import RateCharge, RateCounter
 from chalicelib.errors import (
     IdempotencyExistsError,
     NumberTakenError,
+    RateChargeRefusedError,
     StaleVersionError,
     StoreUnavailableError,
 )
@@ -305,3 +307,36 @@ def test_adapter_extras_pass_through(faults, time):
     assert store.path == faults.inner.path  # e.g. the CLI's backup reads the SQLite path
     with pytest.raises(ValueError, match="budget"):
         RetryingStore(faults, -1)  # type: ignore[arg-type]
+
+
+# -- a rate charge rides in the create: charged once, refusals need no read ---------------------
+
+
+def _charge(limit: int) -> RateCharge:
+    return RateCharge(RateCounter("ab" * 16, "submit", T0, T0 + timedelta(hours=1)), limit)
+
+
+@pytest.mark.parametrize("after", [False, True], ids=["failed-before", "committed-then-failed"])
+def test_a_retried_create_with_a_charge_charges_once(faults, time, after):
+    """The lost acknowledgement with a charge: even at the limit (1), the retry finds its own
+    ticket (stored with the charge) and succeeds; the counter holds one charge."""
+    store = retrying(faults, time)
+    ticket, events = new_ticket()
+    charge = _charge(limit=1)
+    faults.fail("create_ticket", 1, after=after)
+    store.create_ticket(ticket, events, None, None, charge)
+    assert faults.inner.get_ticket(ticket.number) is not None
+    assert faults.inner.read_rate_counter(charge.counter) == 1
+
+
+def test_a_refused_charge_goes_to_the_caller_without_a_read(faults, time):
+    store = retrying(faults, time)
+    charge = _charge(limit=1)
+    first, first_events = new_ticket(1)
+    store.create_ticket(first, first_events, None, None, charge)
+    second, second_events = new_ticket(2)
+    with pytest.raises(RateChargeRefusedError):
+        store.create_ticket(second, second_events, None, None, charge)
+    assert faults.inner.get_ticket(second.number) is None
+    assert "get_ticket" not in faults.calls
+    assert faults.inner.read_rate_counter(charge.counter) == 1

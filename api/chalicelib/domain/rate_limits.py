@@ -44,6 +44,8 @@ KEY_FAILURE: Final = "key_failure"
 OPEN311_SUBMIT: Final = "open311_submit"
 OPEN311_READ: Final = "open311_read"
 ACTIONS: Final = (SUBMIT, LOOKUP, MESSAGE, KEY_FAILURE, OPEN311_SUBMIT, OPEN311_READ)
+# Actions whose requests may present a ticket key (and so are checked against key failures).
+KEYED_ACTIONS: Final = (LOOKUP, MESSAGE)
 
 _UNITS: Final = {"s": 1, "m": 60, "h": 3600, "d": DAY_SECONDS}
 _LIMIT_TEXT: Final = re.compile(r"^\s*(\d{1,9})\s*/\s*(\d{1,6})\s*([smhd])\s*$")
@@ -182,3 +184,35 @@ def counter_for(client: str, action: str, window: Window) -> RateCounter:
     if action not in ACTIONS:
         raise ValueError(f"unknown rate-limited action {action!r}")
     return RateCounter(client, action, window.start, window.end)
+
+
+@dataclass(frozen=True)
+class RateCharge:
+    """One request charged to ``counter`` inside the write it guards, allowed only while the
+    counter is below ``limit`` (the store refuses the whole write otherwise)."""
+
+    counter: RateCounter
+    limit: int
+
+    def window(self) -> Window:
+        return Window(self.counter.window_start, self.counter.expires_at)
+
+
+def charge_for(client: str, action: str, limit: Limit, now: datetime) -> RateCharge:
+    """The charge of one ``action`` request by ``client`` at ``now``."""
+    return RateCharge(counter_for(client, action, window_at(limit, now)), limit.count)
+
+
+def nests(inner: Limit, outer: Limit) -> bool:
+    """Whether every window of ``inner`` lies inside one window of ``outer`` (epoch-aligned
+    windows: when ``inner``'s length divides ``outer``'s)."""
+    return outer.seconds % inner.seconds == 0
+
+
+def check_nested(counter: RateCounter, outer: RateCounter) -> None:
+    """ValueError unless ``counter`` is ``outer``'s client's and its window lies inside
+    ``outer``'s (what storing one counter inside the other needs)."""
+    if counter.client != outer.client:
+        raise ValueError("a nested counter belongs to the same client")
+    if not outer.window_start <= counter.window_start < counter.expires_at <= outer.expires_at:
+        raise ValueError("a nested counter's window lies inside the outer counter's")

@@ -4,6 +4,11 @@ Chalice cannot route on part of a path segment, so ``{resource}`` is e.g. ``serv
 the format is parsed here. Errors use the standard's format (a list of ``{code, description}``,
 ``<errors><error>...``) with the HTTP status as the code, in the format asked for (XML when the
 format itself is unknown: XML is the standard's required format).
+
+Rate limits (``services/rate_limits.py``): the GET routes count ``open311_read`` per client
+address (a wrong ``X-Ticket-Key`` on ``requests/{id}`` counts as a key failure, as on the web
+lookup); ``POST requests`` charges ``open311_submit`` per API key, in the ticket's own write
+(``services/open311.py``). A refusal is a 429 in the standard's error format with Retry-After.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from chalicelib.http import (
     header,
     language,
     query,
+    source_ip,
 )
 from chalicelib.routes.open311_format import errors_document, render
 
@@ -168,6 +174,7 @@ def read(resource: str) -> Response:
     lang = language(request)
 
     def produce() -> Document:
+        deps.rate_limit_service().enforce(source_ip(request), "open311_read")
         service = deps.open311_service()
         if name == "discovery":
             return Document("discovery", None, service.discovery(endpoint_url(request)))
@@ -209,12 +216,15 @@ def create(resource: str) -> Response:
 @bp.route(PREFIX + "/services/{file}", methods=["GET"], cors=CORS)
 def service_definition(file: str) -> Response:
     """``GET services/{service_code}``: the service's attributes."""
+    request = bp.current_request
     code, fmt = split(file)
-    lang = language(bp.current_request)
-    return answer(
-        fmt,
-        lambda: Document("service_definition", None, deps.open311_service().definition(code, lang)),
-    )
+    lang = language(request)
+
+    def produce() -> Document:
+        deps.rate_limit_service().enforce(source_ip(request), "open311_read")
+        return Document("service_definition", None, deps.open311_service().definition(code, lang))
+
+    return answer(fmt, produce)
 
 
 @bp.route(PREFIX + "/requests/{file}", methods=["GET"], cors=CORS)
@@ -224,12 +234,14 @@ def one_request(file: str) -> Response:
     number, fmt = split(file)
     key = header(request, "X-Ticket-Key")
     lang = language(request)
-    return answer(
-        fmt,
-        lambda: Document(
-            "service_requests", "request", deps.open311_service().request(number, lang, key)
-        ),
-    )
+
+    def produce() -> Document:
+        limits = deps.rate_limit_service()
+        with limits.keyed(source_ip(request), "open311_read", with_key=key is not None):
+            found = deps.open311_service().request(number, lang, key)
+        return Document("service_requests", "request", found)
+
+    return answer(fmt, produce)
 
 
 # Chalice's own answers (405, 415, before any view runs) in the standard's error format.

@@ -43,12 +43,9 @@ def categories() -> Response:
 @handles_errors
 def submit_feedback() -> Response:
     request = bp.current_request
-    client = source_ip(request)
-    limits = deps.rate_limit_service()
+    charge = deps.rate_limit_service().charge(source_ip(request), "submit")
     result = deps.submission_service().submit(
-        json_body(request),
-        header(request, "Idempotency-Key"),
-        admit=lambda: limits.enforce(client, "submit"),
+        json_body(request), header(request, "Idempotency-Key"), charge=charge
     )
     headers = {"Location": f"/v1/tickets/{result.body['number']}"}
     if result.replayed:

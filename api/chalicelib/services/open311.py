@@ -18,15 +18,16 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from chalicelib.domain import numbers, open311, publication
+from chalicelib.domain import numbers, open311, publication, rate_limits
 from chalicelib.domain.categories import Taxonomy
 from chalicelib.domain.departments import DepartmentConfigError, Directory
 from chalicelib.domain.sla_state import public_sla
 from chalicelib.domain.staff import TokenRecord, check_slug
 from chalicelib.domain.tickets import Ticket
 from chalicelib.errors import ForbiddenError, NotFoundError, ValidationError
-from chalicelib.services.lookup import KEY_MAX, parse_ticket_number
+from chalicelib.services.lookup import KEY_MAX, InvalidKeyError, parse_ticket_number
 from chalicelib.services.ports import Clock, RandomSource
+from chalicelib.services.rate_limits import RateLimitService
 from chalicelib.services.submission import SubmissionService, check_idempotency_key
 from chalicelib.store.port import TicketStore, TicketView
 
@@ -133,11 +134,13 @@ class Open311Service:
         taxonomy: Taxonomy,
         directory: Directory,
         number_prefix: str,
+        limits: RateLimitService | None = None,
     ) -> None:
         self._store = store
         self._submission = submission
         self._keys = keys
         self._clock = clock
+        self._limits = limits
         self._taxonomy = taxonomy
         self._directory = directory
         self._prefix = number_prefix
@@ -183,10 +186,17 @@ class Open311Service:
 
         The submitter's private key is returned (as the extension field ``key``) only when the
         app asks for it with ``return_key=true``, on the submitter's behalf; otherwise it is
-        drawn and discarded, and only its hash is stored."""
+        drawn and discarded, and only its hash is stored.
+
+        Each API key has its own ``open311_submit`` limit, charged in the ticket's own write
+        (``RateLimitService.charge``): 429 once the key's window is spent; a replay is never
+        refused or charged."""
         app = self._keys.authenticate(api_key)
         app_id = app.token_hash[:KEY_ID_LENGTH]
         request = open311.parse_request(form, self._taxonomy, language)
+        charge = None
+        if self._limits is not None:
+            charge = self._limits.charge(None, rate_limits.OPEN311_SUBMIT, client=f"app-{app_id}")
         scoped = None
         if check_idempotency_key(idempotency_key) is not None:
             # Apps choose their keys independently: one app's key never replays another's.
@@ -205,6 +215,7 @@ class Open311Service:
                     "api_key_id": app_id,
                 }
             },
+            charge=charge,
         )
         body = result.body
         deadlines = body["deadlines"]
@@ -240,7 +251,8 @@ class Open311Service:
         reply = None
         if key is not None:
             if not numbers.key_matches(key, view.ticket.key_hash):
-                raise ForbiddenError("The key does not match this service request.")
+                # Counted with the client's wrong keys like the web lookup's (routes/open311.py).
+                raise InvalidKeyError("The key does not match this service request.")
             reply = _latest_reply(view)
         return [self._public(view.ticket, language, reply)]
 

@@ -7,13 +7,18 @@ the key, the request digest and the ticket number, and expires. The record is wr
 ticket's own transaction, whose condition fails when an unexpired record holds the key
 (``IdempotencyExistsError``); only then is the record read, to replay the first response (or
 refuse a different body). A first-time submission is therefore one write and no read.
+
+The client's rate-limit charge rides in the same write (``RateCharge``): the store refuses the
+whole transaction when the counter is full, so a limited submission stores nothing, a first
+submission is still one request, and a refused retry of a stored submission is replayed
+uncharged (the held idempotency key wins over the full counter).
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,6 +27,7 @@ from chalicelib.crypto.port import ContactCipher, Keyring
 from chalicelib.domain import numbers, rollups
 from chalicelib.domain.categories import Taxonomy
 from chalicelib.domain.feedback import Contact, Submission, parse_submission
+from chalicelib.domain.rate_limits import RateCharge
 from chalicelib.domain.sla import Policy, compute_deadlines
 from chalicelib.domain.sla_state import Timers, next_due
 from chalicelib.domain.tickets import Event, Ticket
@@ -31,11 +37,12 @@ from chalicelib.errors import (
     IdempotencyExistsError,
     IdempotencyMismatchError,
     NumberTakenError,
-    RateLimitedError,
+    RateChargeRefusedError,
     ValidationError,
 )
 from chalicelib.i18n.events import system_text
 from chalicelib.services.ports import Clock, RandomSource
+from chalicelib.services.rate_limits import refusal
 from chalicelib.services.views import public_deadlines, public_time
 from chalicelib.store.port import IdempotencyRecord, TicketStore
 
@@ -118,15 +125,16 @@ class SubmissionService:
         actor: tuple[str, str] | None = None,
         contact_extra: Mapping[str, str] | None = None,
         attributes: Mapping[str, Any] | None = None,
-        admit: Callable[[], None] | None = None,
+        charge: RateCharge | None = None,
     ) -> SubmissionResult:
         """Validate and store a submission; replay the first response for a retried request.
 
         ``contact_extra`` is stored encrypted with the contact details; ``attributes`` are
         channel data kept on the ticket (``Ticket.attributes``), e.g. Open311's location.
-        ``admit`` (e.g. the client's rate limit) runs once the request is known to be valid,
-        just before the ticket is stored, and may raise ``RateLimitedError`` to refuse it; a
-        retry of a submission already stored is then answered with its ticket, never refused."""
+        ``charge`` (the client's rate limit, ``RateLimitService.charge``) is written in the
+        ticket's own transaction: a full counter refuses the submission with
+        ``RateLimitedError`` and nothing is stored; a retry of a submission already stored is
+        answered with its ticket, never refused and never charged."""
         submission = parse_submission(payload, self._taxonomy)
         idem_key = check_idempotency_key(idempotency_key)
         now = self._clock.now()
@@ -140,16 +148,6 @@ class SubmissionService:
             # Write first, read only on a retry: the transaction's condition on the idempotency
             # record is the check, so a first-time submission costs one write and nothing else.
             key_hash = hashlib.sha256(f"feedback\x00{idem_key}".encode()).hexdigest()
-        if admit is not None:
-            try:
-                admit()
-            except RateLimitedError:
-                replay = None
-                if key_hash is not None:
-                    replay = self._replay(key_hash, request_hash, now)
-                if replay is None:
-                    raise
-                return replay
         for _ in range(_NUMBER_ATTEMPTS):
             number = numbers.format_number(
                 self._random.token_bytes(numbers.RANDOM_BYTES_FOR_NUMBER), self._prefix
@@ -178,7 +176,11 @@ class SubmissionService:
                     events,
                     record,
                     rollups=rollups.delta(None, ticket, self._policy.calendar.timezone),
+                    charge=charge,
                 )
+            except RateChargeRefusedError:
+                assert charge is not None  # noqa: S101 - only raised when a charge was sent
+                raise refusal(charge, now) from None
             except NumberTakenError:
                 continue  # astronomically rare with 45 random bits: draw again
             except IdempotencyExistsError as e:

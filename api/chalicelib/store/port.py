@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Protocol
 
-from chalicelib.domain.rate_limits import RateCounter
+from chalicelib.domain.rate_limits import RateCharge, RateCounter
 from chalicelib.domain.rollups import CellDelta, RollupKey, RollupRow
 from chalicelib.domain.staff import CannedResponse, StaffMember, TokenRecord
 from chalicelib.domain.tickets import Event, Ticket
@@ -89,12 +89,18 @@ class TicketStore(Protocol):
         events: list[Event],
         idempotency: IdempotencyRecord | None = None,
         rollups: Mapping[RollupKey, CellDelta] | None = None,
+        charge: RateCharge | None = None,
     ) -> None:
         """Store a new ticket, its first events, (optionally) its idempotency record and its
         rollup increments atomically.
 
         Raises NumberTakenError when the number exists and IdempotencyExistsError when an
         unexpired record already holds the idempotency key; in both cases nothing is written.
+        With a ``charge`` the same write adds 1 to the charge's rate counter (created at 0,
+        expiring at the window's end), and raises RateChargeRefusedError, writing nothing, when
+        the counter already holds ``charge.limit``. When several conditions fail, the
+        idempotency record wins, then the number, then the charge: a retry of a stored
+        submission is replayed (and not charged) even at the limit.
         """
         ...
 
@@ -202,6 +208,17 @@ class TicketStore(Protocol):
 
     def read_rate_counter(self, counter: RateCounter) -> int:
         """The count of ``counter``; 0 when it does not exist."""
+        ...
+
+    def bump_keyed_counter(
+        self, counter: RateCounter, amount: int, failures: RateCounter
+    ) -> tuple[int, int]:
+        """Add ``amount`` to ``counter`` atomically and return its new count together with the
+        count of ``failures`` (the same client's key-failure counter, whose window contains
+        ``counter``'s), in one request. A counter bumped this way is only ever bumped this way
+        (DynamoDB keeps it inside the ``failures`` item); ``failures`` itself is bumped and read
+        with the operations above. ValueError when the clients differ or the window is not
+        inside ``failures``'."""
         ...
 
     def purge_rate_counters(self, now: datetime) -> int:

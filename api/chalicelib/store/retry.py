@@ -14,16 +14,21 @@ botocore made on its own) must not be repeated blindly:
   this call wrote (same number and same private-key hash, which is random per attempt), the
   write landed and the call returns normally; otherwise the error stands (the use case draws
   another number or replays the idempotency record). So a retried submission never becomes two
-  tickets, and a 201 is only ever returned for a ticket that is stored.
+  tickets, and a 201 is only ever returned for a ticket that is stored. A rate charge travels in
+  the same write, so an attempt that landed also charged the counter once, and a repeat is
+  never charged again: the adapters report a taken number (or a held idempotency key) before a
+  full counter, so ``RateChargeRefusedError`` means this call's ticket is not stored (its number
+  is free) and goes to the caller without a read.
 - ``save_tickets`` and ``append_events``: before a retry, and on ``StaleVersionError``, the
   wrapper checks whether every ticket already carries this change (its version, update time
   and events); if so the call succeeded.
 - Puts of staff, tokens and canned responses replace whole items and are retried as they are.
 - ``import_tickets`` (bulk history loads; not atomic on DynamoDB) is never retried.
-- Rate-limit counters (``bump_rate_counter``, ``read_rate_counter``) are tried once: a bump is
-  not idempotent, and the limiter lets the request through when its store is unavailable, so
-  waiting out a retry budget would only delay the request it guards. The daily purge is
-  retried like any replace-style write.
+- Stand-alone rate-limit counters (``bump_rate_counter``, ``read_rate_counter``,
+  ``bump_keyed_counter``) are tried
+  once: a bump is not idempotent, and the limiter lets the request through when its store is
+  unavailable, so waiting out a retry budget would only delay the request it guards. The daily
+  purge is retried like any replace-style write.
 
 Time and randomness are injectable, so the tests run without sleeping.
 
@@ -42,7 +47,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from chalicelib.domain.rate_limits import RateCounter
+from chalicelib.domain.rate_limits import RateCharge, RateCounter
 from chalicelib.domain.rollups import CellDelta, RollupKey, RollupRow
 from chalicelib.domain.staff import CannedResponse, StaffMember, TokenRecord
 from chalicelib.domain.tickets import Event, Ticket
@@ -149,6 +154,7 @@ class RetryingStore:
         events: list[Event],
         idempotency: IdempotencyRecord | None = None,
         rollups: Mapping[RollupKey, CellDelta] | None = None,
+        charge: RateCharge | None = None,
     ) -> None:
         def landed() -> bool:
             view = self.inner.get_ticket(ticket.number)
@@ -156,7 +162,9 @@ class RetryingStore:
 
         def attempt() -> None:
             try:
-                if rollups is None:
+                if charge is not None:
+                    self.inner.create_ticket(ticket, events, idempotency, rollups, charge)
+                elif rollups is None:
                     self.inner.create_ticket(ticket, events, idempotency)
                 else:
                     self.inner.create_ticket(ticket, events, idempotency, rollups)
@@ -280,6 +288,11 @@ class RetryingStore:
 
     def read_rate_counter(self, counter: RateCounter) -> int:
         return self.inner.read_rate_counter(counter)
+
+    def bump_keyed_counter(
+        self, counter: RateCounter, amount: int, failures: RateCounter
+    ) -> tuple[int, int]:
+        return self.inner.bump_keyed_counter(counter, amount, failures)
 
     def purge_rate_counters(self, now: datetime) -> int:
         return self._call(lambda: self.inner.purge_rate_counters(now))

@@ -30,6 +30,7 @@ from typing import Any
 
 from chalicelib.domain import rollups as rollup_cells
 from chalicelib.domain.publication import board_position
+from chalicelib.domain.rate_limits import RateCharge
 from chalicelib.domain.rollups import (
     SAMPLES,
     TOTAL_DAY,
@@ -58,7 +59,7 @@ from chalicelib.store.port import (
 )
 from chalicelib.store.sqlite_open311 import SqliteOpen311Mixin
 from chalicelib.store.sqlite_rate_limits import MIGRATION as RATE_COUNTERS_MIGRATION
-from chalicelib.store.sqlite_rate_limits import SqliteRateCounters
+from chalicelib.store.sqlite_rate_limits import SqliteRateCounters, apply_charge
 
 # Each entry upgrades the schema from version i to i + 1. Never edit a shipped entry: append.
 MIGRATIONS: tuple[str, ...] = (
@@ -435,9 +436,10 @@ class SqliteStore(SqliteOpen311Mixin, SqliteRateCounters):
         events: list[Event],
         idempotency: IdempotencyRecord | None = None,
         rollups: Mapping[RollupKey, CellDelta] | None = None,
+        charge: RateCharge | None = None,
     ) -> None:
-        """Insert the ticket, its events, the idempotency record and the rollup increments in
-        one transaction."""
+        """Insert the ticket, its events, the idempotency record, the rollup increments and the
+        rate charge in one transaction (rolled back when the charge is over its limit)."""
         record = codec.ticket_to_record(ticket)
         try:
             with self._write() as conn:
@@ -464,6 +466,8 @@ class SqliteStore(SqliteOpen311Mixin, SqliteRateCounters):
                 ).fetchone()
                 if exists is not None:
                     raise NumberTakenError(f"ticket number {ticket.number} exists")
+                if charge is not None:
+                    apply_charge(conn, charge)
                 conn.execute(
                     f"INSERT INTO tickets ({_TICKET_COLUMNS}) "  # noqa: S608 - constant
                     "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -10,6 +10,16 @@ write per request it makes.
 Counters go through their own client (``make_counter_client`` in a deployment): one attempt
 with one-second timeouts. The limiter fails open, so when DynamoDB is slow or unreachable a
 check should cost the request it guards a second, not botocore's retries of up to 3 x 7 s.
+
+A lookup's (or message's) counter lives inside the client's key-failure item when its window
+lies inside that item's (``bump_keyed_counter``): one attribute per window, so one
+``UpdateItem ... ReturnValues=ALL_NEW`` both counts the request and returns the key failures,
+and a keyed request needs no ``GetItem`` before it. At the defaults (one-minute lookup windows
+in an hour's item) the item grows to about 1 KB by the hour's end: one write unit, two at most.
+
+A submission's charge is not a separate request: ``charge_update`` is one more item of the
+ticket's own ``TransactWriteItems`` (through the main client), an ``Update`` of the same counter
+item conditioned on ``attribute_not_exists(count) OR count < :limit``.
 """
 
 from __future__ import annotations
@@ -20,14 +30,14 @@ from contextlib import AbstractContextManager
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
-from chalicelib.domain.rate_limits import RateCounter
+from chalicelib.domain.rate_limits import RateCharge, RateCounter, check_nested
 from chalicelib.store.dynamodb import keys
 from chalicelib.store.dynamodb.schema import TTL_ATTRIBUTE
 
 if TYPE_CHECKING:
     from boto3.session import Session
     from mypy_boto3_dynamodb.client import DynamoDBClient
-    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef
+    from mypy_boto3_dynamodb.type_defs import AttributeValueTypeDef, TransactWriteItemTypeDef
 
     from chalicelib.config import Settings
 
@@ -88,8 +98,36 @@ def _key(counter: RateCounter) -> dict[str, AttributeValueTypeDef]:
     return {name: {"S": value} for name, value in key.items()}
 
 
+def charge_update(table_name: str, charge: RateCharge) -> TransactWriteItemTypeDef:
+    """The transaction item that adds 1 to ``charge``'s counter while it is below the limit."""
+    counter = charge.counter
+    return {
+        "Update": {
+            "TableName": table_name,
+            "Key": _key(counter),
+            "UpdateExpression": "ADD #count :one SET #ttl = :ttl, #entity = :entity",
+            "ConditionExpression": "attribute_not_exists(#count) OR #count < :limit",
+            "ExpressionAttributeNames": {
+                "#count": COUNT_ATTRIBUTE,
+                "#ttl": TTL_ATTRIBUTE,
+                "#entity": "entity",
+            },
+            "ExpressionAttributeValues": {
+                ":one": {"N": "1"},
+                ":limit": {"N": str(charge.limit)},
+                ":ttl": {"N": str(math.ceil(counter.expires_at.timestamp()))},
+                ":entity": {"S": "rate_counter"},
+            },
+        }
+    }
+
+
 class DynamoRateCounters:
     """The port's rate-counter operations for ``DynamoTicketStore``."""
+
+    def rate_counter_client(self: _Host) -> DynamoDBClient:
+        """The client stand-alone counters go through (for benchmarks that count requests)."""
+        return _counter_client(self)
 
     def bump_rate_counter(self: _Host, counter: RateCounter, amount: int) -> int:
         with self._driver_errors("UpdateItem"):
@@ -112,6 +150,37 @@ class DynamoRateCounters:
                 ReturnValues="UPDATED_NEW",
             )
         return int(response["Attributes"][COUNT_ATTRIBUTE]["N"])
+
+    def bump_keyed_counter(
+        self: _Host, counter: RateCounter, amount: int, failures: RateCounter
+    ) -> tuple[int, int]:
+        """One ``UpdateItem`` of the ``failures`` item: ``ADD`` to the nested counter's own
+        attribute (``<action>+<seconds into the failures window>``) and ``ALL_NEW``, which
+        carries the failures' ``count`` too."""
+        check_nested(counter, failures)
+        offset = int((counter.window_start - failures.window_start).total_seconds())
+        nested = f"{counter.action}+{offset}"
+        with self._driver_errors("UpdateItem"):
+            self._count(requests=1)
+            response = _counter_client(self).update_item(
+                TableName=self.table_name,
+                Key=_key(failures),
+                UpdateExpression="ADD #nested :amount SET #ttl = :ttl, #entity = :entity",
+                ExpressionAttributeNames={
+                    "#nested": nested,
+                    "#ttl": TTL_ATTRIBUTE,
+                    "#entity": "entity",
+                },
+                ExpressionAttributeValues={
+                    ":amount": {"N": str(amount)},
+                    ":ttl": {"N": str(math.ceil(failures.expires_at.timestamp()))},
+                    ":entity": {"S": "rate_counter"},
+                },
+                ReturnValues="ALL_NEW",
+            )
+        item = response["Attributes"]
+        spent = item.get(COUNT_ATTRIBUTE)
+        return int(item[nested]["N"]), 0 if spent is None else int(spent["N"])
 
     def read_rate_counter(self: _Host, counter: RateCounter) -> int:
         with self._driver_errors("GetItem"):

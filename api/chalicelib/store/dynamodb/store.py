@@ -22,6 +22,7 @@ from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
 from chalicelib.domain import rollups as rollup_cells
+from chalicelib.domain.rate_limits import RateCharge
 from chalicelib.domain.rollups import (
     COUNTERS,
     SAMPLES,
@@ -37,13 +38,18 @@ from chalicelib.errors import (
     IdempotencyExistsError,
     NotFoundError,
     NumberTakenError,
+    RateChargeRefusedError,
     StaleVersionError,
     StoreUnavailableError,
 )
 from chalicelib.store import codec
 from chalicelib.store.dynamodb import keys
 from chalicelib.store.dynamodb.open311 import DynamoOpen311Mixin
-from chalicelib.store.dynamodb.rate_limits import DynamoRateCounters, make_counter_client
+from chalicelib.store.dynamodb.rate_limits import (
+    DynamoRateCounters,
+    charge_update,
+    make_counter_client,
+)
 from chalicelib.store.dynamodb.schema import TTL_ATTRIBUTE
 from chalicelib.store.port import (
     IdempotencyRecord,
@@ -188,14 +194,16 @@ class DynamoTicketStore(DynamoOpen311Mixin, DynamoRateCounters):
         events: list[Event],
         idempotency: IdempotencyRecord | None = None,
         rollups: Mapping[RollupKey, CellDelta] | None = None,
+        charge: RateCharge | None = None,
     ) -> None:
-        """Store the ticket, its first events, its rollup increments and the idempotency record
-        in one transaction.
+        """Store the ticket, its first events, its rollup increments, the idempotency record and
+        the rate charge (``rate_limits.charge_update``) in one transaction.
 
         An existing idempotency record counts as free once ``expires_at`` is at or before the new
         record's ``created_at`` (TTL deletes expired items only eventually). Raises
         ``IdempotencyExistsError`` if an unexpired record holds the key (checked first, so the
-        caller replays), else ``NumberTakenError`` if the number is in use; nothing is written.
+        caller replays), else ``NumberTakenError`` if the number is in use, else
+        ``RateChargeRefusedError`` if the charge's counter is at its limit; nothing is written.
         """
         for event in events:
             if event.number != ticket.number:
@@ -224,6 +232,10 @@ class DynamoTicketStore(DynamoOpen311Mixin, DynamoRateCounters):
                 }
             )
         writes.extend(self._rollup_updates([(ticket.number, rollups or {})]))
+        charge_at = None
+        if charge is not None:
+            charge_at = len(writes)
+            writes.append(charge_update(self.table_name, charge))
         if idempotency is not None:
             writes.append(
                 {
@@ -243,7 +255,7 @@ class DynamoTicketStore(DynamoOpen311Mixin, DynamoRateCounters):
         if len(writes) > _MAX_TRANSACTION_ITEMS:
             raise ValueError(
                 f"a ticket is created in at most {_MAX_TRANSACTION_ITEMS} writes "
-                "(itself, its events, rollup cells and the idempotency record)"
+                "(itself, its events, rollup cells, the idempotency record and the rate charge)"
             )
 
         for attempt in range(1, _CONFLICT_ATTEMPTS + 1):
@@ -263,8 +275,11 @@ class DynamoTicketStore(DynamoOpen311Mixin, DynamoRateCounters):
                     raise IdempotencyExistsError(
                         "an unexpired request already holds this idempotency key", holder
                     ) from e
-                if "ConditionalCheckFailed" in codes:
+                failed = {i for i, code in enumerate(codes) if code == "ConditionalCheckFailed"}
+                if failed - {charge_at}:
                     raise NumberTakenError(f"ticket number {ticket.number} is taken") from e
+                if failed:
+                    raise RateChargeRefusedError("the rate counter is at its limit") from e
                 if not _TRANSIENT_REASONS.intersection(codes):
                     raise
                 if attempt == _CONFLICT_ATTEMPTS:
