@@ -12,7 +12,13 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.e2e.helpers import Watch, open_feedback_form, wait_past_fill_time
-from tests.e2e.test_staff_console import TOKEN_KEY, add_staff, clearloop
+from tests.e2e.test_staff_console import (
+    PAGE_BUDGET_BYTES,
+    TOKEN_KEY,
+    add_staff,
+    clearloop,
+    own_asset_bytes,
+)
 from tests.support import images
 from tests.support.stack import Stack, http_request
 
@@ -35,6 +41,11 @@ def test_a_photo_chosen_in_the_form_reaches_staff_without_its_metadata(
     picker = page.get_by_label("Photos (optional)", exact=True)
     expect(picker).to_be_visible()
     assert picker.get_attribute("accept") == "image/jpeg,image/png,image/webp"
+    # Most feedback has no photo: the picker's code comes only when someone reaches for it.
+    page.wait_for_load_state("networkidle")
+    before = own_asset_bytes(watch)
+    assert not [p for p in before if "photos" in p], before
+    assert sum(before.values()) <= PAGE_BUDGET_BYTES, before
     # Checked before any upload: a script named .jpg (wrong type) is refused by the picker.
     picker.set_input_files([photo("shell.php", images.PHP, "application/x-php")])
     expect(page.locator("#fb-photos-error")).to_have_text(
@@ -42,6 +53,10 @@ def test_a_photo_chosen_in_the_form_reaches_staff_without_its_metadata(
     )
     picker.set_input_files([photo("door.jpg", images.jpeg_with_gps((120, 90)))])
     expect(page.locator("#fb-photos-error")).to_be_hidden()
+    page.wait_for_load_state("networkidle")
+    after = own_asset_bytes(watch)
+    assert "/assets/js/photos.js" in after
+    assert sum(after.values()) <= PAGE_BUDGET_BYTES, after  # within the budget even then
     preview = page.get_by_role("img", name="Preview of door.jpg")
     expect(preview).to_be_visible()
     assert (preview.get_attribute("src") or "").startswith("blob:")

@@ -4,7 +4,6 @@ import {
   categoryName, foldPhone, pageUrl, charCount, format, getCategories, h, language, minFillSeconds,
   loadMessages, onEachPage, randomId, submitFeedback, timeElement, tooManyMessage,
 } from "./api.js";
-import { photoPicker } from "./photos.js";
 
 const LIMITS = { subject: 200, description: 5000, location: 200, name: 100, email: 254 };
 // Same patterns as the server (api/chalicelib/domain/feedback.py), after the same width folding.
@@ -52,11 +51,23 @@ async function initFeedbackForm(root) {
   let idempotencyKey = "";
   let lastBody = "";
   let announceTimer = 0;
-  // Photos need JavaScript (they go straight to storage): the picker is shown only here.
+  // Photos need JavaScript (they go straight to storage): the picker is shown only here. Its
+  // module and stylesheet load when someone reaches for it (most feedback has no photo), and a
+  // choice made before they arrive is handed to it once they have.
   let picker = null;
-  if ($("fb-photos")) {
+  const input = $("fb-photos");
+  if (input) {
     $("fb-photos-field").hidden = false;
-    picker = photoPicker($("fb-photos"), $("fb-photos-list"), (text) => setError("photos", text));
+    let loading = null;
+    const load = () => (loading ||= import("./photos.js").then(({ photoPicker }) => {
+      picker = photoPicker(input, $("fb-photos-list"), (text) => setError("photos", text));
+    }));
+    for (const type of ["focus", "pointerdown"]) input.addEventListener(type, load, { once: true });
+    input.addEventListener("change", async () => {
+      if (picker) return; // photos.js has its own listener by now
+      await load();
+      input.dispatchEvent(new Event("change"));
+    });
   }
 
   // The visible label of a field, without "(optional)": messages then follow the page language.
