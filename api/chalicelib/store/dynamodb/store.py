@@ -7,15 +7,12 @@ the table definition from ``schema.py``.
 
 from __future__ import annotations
 
-import functools
-import math
 import threading
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
-from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Final
 
 from botocore.exceptions import ClientError, HTTPClientError
@@ -32,7 +29,6 @@ from chalicelib.domain.rollups import (
     RollupRow,
     sample_number,
 )
-from chalicelib.domain.staff import CannedResponse, StaffMember, TokenRecord
 from chalicelib.domain.tickets import Event, Ticket
 from chalicelib.errors import (
     IdempotencyExistsError,
@@ -44,13 +40,20 @@ from chalicelib.errors import (
 )
 from chalicelib.store import codec
 from chalicelib.store.dynamodb import keys
+from chalicelib.store.dynamodb.items import (
+    event_item,
+    from_item,
+    idempotency_item,
+    ticket_item,
+    to_item,
+)
 from chalicelib.store.dynamodb.open311 import DynamoOpen311Mixin
 from chalicelib.store.dynamodb.rate_limits import (
     DynamoRateCounters,
     charge_update,
     make_counter_client,
 )
-from chalicelib.store.dynamodb.schema import TTL_ATTRIBUTE
+from chalicelib.store.dynamodb.staff import DynamoStaffMixin
 from chalicelib.store.port import (
     IdempotencyRecord,
     QueuePage,
@@ -60,7 +63,6 @@ from chalicelib.store.port import (
 )
 
 if TYPE_CHECKING:
-    from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
     from boto3.session import Session
     from mypy_boto3_dynamodb.client import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
@@ -124,7 +126,7 @@ def make_client(settings: Settings, *, session: Session | None = None) -> Dynamo
     )
 
 
-class DynamoTicketStore(DynamoOpen311Mixin, DynamoRateCounters):
+class DynamoTicketStore(DynamoOpen311Mixin, DynamoRateCounters, DynamoStaffMixin):
     """The ticket store on one DynamoDB table (see ``keys.py`` for every item and index).
 
     ``client_factory`` builds the low-level boto3 ``dynamodb`` client on first use, so importing
@@ -214,7 +216,7 @@ class DynamoTicketStore(DynamoOpen311Mixin, DynamoRateCounters):
             {
                 "Put": {
                     "TableName": self.table_name,
-                    "Item": _to_item(_ticket_item(ticket)),
+                    "Item": to_item(ticket_item(ticket)),
                     "ConditionExpression": absent,
                     "ExpressionAttributeNames": names,
                 }
@@ -225,7 +227,7 @@ class DynamoTicketStore(DynamoOpen311Mixin, DynamoRateCounters):
                 {
                     "Put": {
                         "TableName": self.table_name,
-                        "Item": _to_item(_event_item(event)),
+                        "Item": to_item(event_item(event)),
                         "ConditionExpression": absent,
                         "ExpressionAttributeNames": names,
                     }
@@ -241,7 +243,7 @@ class DynamoTicketStore(DynamoOpen311Mixin, DynamoRateCounters):
                 {
                     "Put": {
                         "TableName": self.table_name,
-                        "Item": _to_item(_idempotency_item(idempotency)),
+                        "Item": to_item(idempotency_item(idempotency)),
                         "ConditionExpression": f"{absent} OR #expires_at <= :now",
                         "ExpressionAttributeNames": {**names, "#expires_at": "expires_at"},
                         "ExpressionAttributeValues": {
@@ -271,7 +273,7 @@ class DynamoTicketStore(DynamoOpen311Mixin, DynamoRateCounters):
                 codes = [r.get("Code", "None") for r in reasons]
                 if idempotency is not None and codes and codes[-1] == "ConditionalCheckFailed":
                     old = reasons[-1].get("Item")
-                    holder = codec.idempotency_from_record(_from_item(old)) if old else None
+                    holder = codec.idempotency_from_record(from_item(old)) if old else None
                     raise IdempotencyExistsError(
                         "an unexpired request already holds this idempotency key", holder
                     ) from e
@@ -308,7 +310,7 @@ class DynamoTicketStore(DynamoOpen311Mixin, DynamoRateCounters):
                 page = self.client.query(**params)
             self._count(items_read=page.get("ScannedCount", page.get("Count", 0)))
             for raw in page.get("Items", []):
-                item = _from_item(raw)
+                item = from_item(raw)
                 sk = item[keys.SK]
                 if sk == keys.TICKET_SK:
                     ticket = codec.ticket_from_record(item)
@@ -331,7 +333,7 @@ class DynamoTicketStore(DynamoOpen311Mixin, DynamoRateCounters):
         if raw is None:
             return None
         self._count(items_read=1)
-        record = codec.idempotency_from_record(_from_item(raw))
+        record = codec.idempotency_from_record(from_item(raw))
         if record.expires_at <= now:
             return None
         return record
@@ -362,7 +364,7 @@ class DynamoTicketStore(DynamoOpen311Mixin, DynamoRateCounters):
                 {
                     "Put": {
                         "TableName": self.table_name,
-                        "Item": _to_item(_ticket_item(ticket)),
+                        "Item": to_item(ticket_item(ticket)),
                         "ConditionExpression": "#version = :expected",
                         "ExpressionAttributeNames": {"#version": "version"},
                         "ExpressionAttributeValues": {
@@ -387,7 +389,7 @@ class DynamoTicketStore(DynamoOpen311Mixin, DynamoRateCounters):
                 number = change.ticket.number
                 if not reason.get("Item"):
                     raise NotFoundError(f"No ticket {number} exists.") from e
-                stored = _from_item(reason["Item"]).get("version")
+                stored = from_item(reason["Item"]).get("version")
                 raise StaleVersionError(
                     f"Ticket {number} has changed (version {stored}, "
                     f"you sent {change.expected_version}); reload it and try again."
@@ -403,7 +405,7 @@ class DynamoTicketStore(DynamoOpen311Mixin, DynamoRateCounters):
             {
                 "ConditionCheck": {
                     "TableName": self.table_name,
-                    "Key": _to_item(keys.ticket_key(number)),
+                    "Key": to_item(keys.ticket_key(number)),
                     "ConditionExpression": "attribute_exists(#pk)",
                     "ExpressionAttributeNames": {"#pk": keys.PK},
                 }
@@ -472,7 +474,7 @@ class DynamoTicketStore(DynamoOpen311Mixin, DynamoRateCounters):
             expression += " DELETE " + ", ".join(deletes)
         return {
             "TableName": self.table_name,
-            "Key": _to_item(keys.stats_key(key.day, key.dimension, key.value, shard)),
+            "Key": to_item(keys.stats_key(key.day, key.dimension, key.value, shard)),
             "UpdateExpression": expression,
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": values,
@@ -519,12 +521,12 @@ class DynamoTicketStore(DynamoOpen311Mixin, DynamoRateCounters):
         """Tickets and events in transactions of up to 100 puts (the API's role allows item
         writes, not BatchWriteItem), then one UpdateItem per rollup item. Not atomic as a whole:
         meant for loading history; running it again rewrites the same items."""
-        puts = [_ticket_item(v.ticket) for v in views]
-        puts += [_event_item(e) for v in views for e in v.events]
+        puts = [ticket_item(v.ticket) for v in views]
+        puts += [event_item(e) for v in views for e in v.events]
         for start in range(0, len(puts), _MAX_TRANSACTION_ITEMS):
             self._transact(
                 [
-                    {"Put": {"TableName": self.table_name, "Item": _to_item(item)}}
+                    {"Put": {"TableName": self.table_name, "Item": to_item(item)}}
                     for item in puts[start : start + _MAX_TRANSACTION_ITEMS]
                 ]
             )
@@ -542,7 +544,7 @@ class DynamoTicketStore(DynamoOpen311Mixin, DynamoRateCounters):
             {
                 "Put": {
                     "TableName": self.table_name,
-                    "Item": _to_item(_event_item(event)),
+                    "Item": to_item(event_item(event)),
                     "ConditionExpression": "attribute_not_exists(#pk)",
                     "ExpressionAttributeNames": {"#pk": keys.PK},
                 }
@@ -584,7 +586,7 @@ class DynamoTicketStore(DynamoOpen311Mixin, DynamoRateCounters):
                 self._count(requests=1)
                 page = self.client.query(**call)
             self._count(items_read=page.get("ScannedCount", page.get("Count", 0)))
-            items.extend(_from_item(raw) for raw in page.get("Items", []))
+            items.extend(from_item(raw) for raw in page.get("Items", []))
             start = page.get("LastEvaluatedKey")
             if not start or (want is not None and len(items) >= want):
                 return items
@@ -653,90 +655,6 @@ class DynamoTicketStore(DynamoOpen311Mixin, DynamoRateCounters):
         found.sort(key=lambda item: str(item[keys.GSI1SK]))
         return [codec.ticket_from_record(item) for item in found[:limit]]
 
-    def _put_item(self, item: dict[str, Any]) -> None:
-        with self._driver_errors("PutItem"):
-            self._count(requests=1)
-            self.client.put_item(TableName=self.table_name, Item=_to_item(item))
-
-    def _get_item(self, key: dict[str, str]) -> dict[str, Any] | None:
-        with self._driver_errors("GetItem"):
-            self._count(requests=1)
-            response = self.client.get_item(
-                TableName=self.table_name, Key=_to_item(key), ConsistentRead=True
-            )
-        raw = response.get("Item")
-        if raw is None:
-            return None
-        self._count(items_read=1)
-        return _from_item(raw)
-
-    def _list_gsi2(self, partition: str) -> list[dict[str, Any]]:
-        return self._query_all(
-            {
-                "IndexName": keys.QUEUE_INDEX,
-                "KeyConditionExpression": "#pk = :pk",
-                "ExpressionAttributeNames": {"#pk": keys.GSI2PK},
-                "ExpressionAttributeValues": {":pk": {"S": partition}},
-            }
-        )
-
-    def put_staff(self, member: StaffMember) -> None:
-        self._put_item(
-            {
-                **keys.staff_key(member.id),
-                **keys.staff_list_keys(member.id),
-                "entity": "staff",
-                **codec.staff_to_record(member),
-            }
-        )
-
-    def get_staff(self, staff_id: str) -> StaffMember | None:
-        item = self._get_item(keys.staff_key(staff_id))
-        return None if item is None else codec.staff_from_record(item)
-
-    def list_staff(self) -> list[StaffMember]:
-        return [codec.staff_from_record(i) for i in self._list_gsi2(keys.STAFF_LIST_PK)]
-
-    def put_token(self, token: TokenRecord) -> None:
-        self._put_item(
-            {
-                **keys.token_key(token.token_hash),
-                **keys.token_list_keys(token.staff_id, token.created_at, token.token_hash),
-                "entity": "token",
-                **codec.token_to_record(token),
-            }
-        )
-
-    def get_token(self, token_hash: str) -> TokenRecord | None:
-        item = self._get_item(keys.token_key(token_hash))
-        return None if item is None else codec.token_from_record(item)
-
-    def list_tokens(self, staff_id: str) -> list[TokenRecord]:
-        return [codec.token_from_record(i) for i in self._list_gsi2(f"TOKENS#{staff_id}")]
-
-    def put_canned(self, canned: CannedResponse) -> None:
-        self._put_item(
-            {
-                **keys.canned_key(canned.id),
-                **keys.canned_list_keys(canned.id),
-                "entity": "canned",
-                **codec.canned_to_record(canned),
-            }
-        )
-
-    def list_canned(self) -> list[CannedResponse]:
-        return [codec.canned_from_record(i) for i in self._list_gsi2(keys.CANNED_LIST_PK)]
-
-    def delete_canned(self, canned_id: str) -> bool:
-        with self._driver_errors("DeleteItem"):
-            self._count(requests=1)
-            response = self.client.delete_item(
-                TableName=self.table_name,
-                Key=_to_item(keys.canned_key(canned_id)),
-                ReturnValues="ALL_OLD",
-            )
-        return bool(response.get("Attributes"))
-
     def ping(self) -> None:
         """Read one absent key: raises StoreUnavailableError when the table cannot be read."""
         try:
@@ -797,80 +715,3 @@ def _rollup_row(item: Mapping[str, Any]) -> RollupRow:
 
 def _error_code(e: ClientError) -> str:
     return str(e.response.get("Error", {}).get("Code", ""))
-
-
-def _ticket_item(ticket: Ticket) -> dict[str, Any]:
-    return {
-        **keys.ticket_key(ticket.number),
-        **keys.ticket_index_keys(ticket),
-        "entity": "ticket",
-        **codec.ticket_to_record(ticket),
-    }
-
-
-def _event_item(event: Event) -> dict[str, Any]:
-    return {
-        **keys.event_key(event.number, event.at, event.seq),
-        "entity": "event",
-        **codec.event_to_record(event),
-    }
-
-
-def _idempotency_item(record: IdempotencyRecord) -> dict[str, Any]:
-    return {
-        **keys.idempotency_key(record.key_hash),
-        "entity": "idempotency",
-        # TTL deletes whole seconds late, never early; reads still check expires_at.
-        TTL_ATTRIBUTE: math.ceil(record.expires_at.timestamp()),
-        **codec.idempotency_to_record(record),
-    }
-
-
-@functools.cache
-def _serializers() -> tuple[TypeSerializer, TypeDeserializer]:
-    # boto3.dynamodb imports boto3 (~170 ms): defer it until the first item is converted.
-    from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
-
-    return TypeSerializer(), TypeDeserializer()
-
-
-def _to_item(record: Mapping[str, Any]) -> dict[str, Any]:
-    """Typed attribute values for a plain record; None values are left out."""
-    serializer, _ = _serializers()
-    return {
-        name: serializer.serialize(_to_dynamo_value(value))
-        for name, value in record.items()
-        if value is not None
-    }
-
-
-def _from_item(item: Mapping[str, Any]) -> dict[str, Any]:
-    """A plain record from typed attribute values (numbers back to int or float)."""
-    _, deserializer = _serializers()
-    return {name: _from_dynamo_value(deserializer.deserialize(v)) for name, v in item.items()}
-
-
-def _to_dynamo_value(value: Any) -> Any:
-    # DynamoDB numbers are decimals: floats go through str() so 0.1 stays 0.1.
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError(f"DynamoDB cannot store {value}")
-        return Decimal(str(value))
-    if isinstance(value, Mapping):
-        return {k: _to_dynamo_value(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_to_dynamo_value(v) for v in value]
-    return value
-
-
-def _from_dynamo_value(value: Any) -> Any:
-    if isinstance(value, Decimal):
-        exponent = value.as_tuple().exponent
-        if isinstance(exponent, int) and exponent >= 0:
-            return int(value)
-        return float(value)
-    if isinstance(value, dict):
-        return {k: _from_dynamo_value(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_from_dynamo_value(v) for v in value]
-    return value
