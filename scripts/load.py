@@ -353,7 +353,9 @@ def summarise(samples: Sequence[Sample], seconds: float) -> tuple[dict[str, Any]
 
 def admin_token(data_dir: Path, run: str) -> str:
     """Create an admin and a token with the operator CLI, on the stack's store."""
-    env = dict(os.environ, CLEARLOOP_DATA_DIR=str(data_dir))
+    # Absolute: the CLI runs in api/, where a relative --data-dir (".local") would name another
+    # folder, with another store and keyring.
+    env = dict(os.environ, CLEARLOOP_DATA_DIR=str(data_dir.resolve()))
     env.pop("CLEARLOOP_STORE", None)  # let the CLI read the stack's stack.json
     staff_id = f"load-{run.lower()}"
     base = [sys.executable, "-m", "chalicelib.cli"]
