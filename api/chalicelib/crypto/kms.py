@@ -45,6 +45,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from chalicelib.crypto.port import DecryptionError
 from chalicelib.errors import StoreUnavailableError
+from chalicelib.lazy import Lazy
 
 if TYPE_CHECKING:
     from mypy_boto3_kms.client import KMSClient
@@ -117,28 +118,12 @@ def _kms_unavailable_is_retryable() -> Iterator[None]:
         raise StoreUnavailableError("The key service cannot be reached; try again.") from e
 
 
-class _LazyClient:
-    """Builds the KMS client on first use, once, even when threads race (chalice local)."""
-
-    def __init__(self, factory: Callable[[], KMSClient]) -> None:
-        self._factory = factory
-        self._client: KMSClient | None = None
-        self._lock = threading.Lock()
-
-    def get(self) -> KMSClient:
-        if self._client is None:
-            with self._lock:
-                if self._client is None:
-                    self._client = self._factory()
-        return self._client
-
-
 class KmsEnvelopeCipher:
     """ContactCipher with KMS data keys; ``client_factory`` is called on the first use only."""
 
     def __init__(self, key_id: str, client_factory: Callable[[], KMSClient]) -> None:
         self._key_id = key_id
-        self._client = _LazyClient(client_factory)
+        self._client = Lazy(client_factory)
 
     def encrypt(self, plaintext: bytes, context: str) -> str:
         with _kms_unavailable_is_retryable():
@@ -186,7 +171,7 @@ class KmsKeyring:
 
     def __init__(self, key_id: str, client_factory: Callable[[], KMSClient]) -> None:
         self._key_id = key_id
-        self._client = _LazyClient(client_factory)
+        self._client = Lazy(client_factory)
         self._purpose_keys: dict[str, bytes] = {}
         self._lock = threading.Lock()
 

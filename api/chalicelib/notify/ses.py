@@ -17,12 +17,12 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Final
 
 from botocore.exceptions import BotoCoreError, ClientError
 
+from chalicelib.lazy import Lazy
 from chalicelib.notify.port import Notification
 
 if TYPE_CHECKING:
@@ -67,20 +67,12 @@ class SesNotifier:
 
     def __init__(self, sender: str | None, client_factory: Callable[[], SESClient]) -> None:
         self.sender = sender
-        self._client_factory = client_factory
-        self._client: SESClient | None = None
-        self._lock = threading.Lock()
+        self._client = Lazy(client_factory)
 
     @property
     def client(self) -> SESClient:
         """The SES client, built by the factory on first use."""
-        client = self._client
-        if client is None:
-            with self._lock:
-                if self._client is None:
-                    self._client = self._client_factory()
-                client = self._client
-        return client
+        return self._client.get()
 
     def send(self, notification: Notification) -> None:
         """Send one plain-text UTF-8 e-mail; raise NotificationError when SES does not take it."""

@@ -16,11 +16,11 @@ Example::
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from chalicelib.lazy import Lazy
 from chalicelib.observe.port import NAMESPACE, STAGE_DIMENSION, MetricsError
 
 if TYPE_CHECKING:
@@ -45,20 +45,12 @@ class CloudWatchMetrics:
 
     def __init__(self, stage: str, client_factory: Callable[[], CloudWatchClient]) -> None:
         self.stage = stage
-        self._client_factory = client_factory
-        self._client: CloudWatchClient | None = None
-        self._lock = threading.Lock()
+        self._client = Lazy(client_factory)
 
     @property
     def client(self) -> CloudWatchClient:
         """The CloudWatch client, built by the factory on first use."""
-        client = self._client
-        if client is None:
-            with self._lock:
-                if self._client is None:
-                    self._client = self._client_factory()
-                client = self._client
-        return client
+        return self._client.get()
 
     def count(self, name: str, value: int, at: datetime) -> None:
         from botocore.exceptions import BotoCoreError, ClientError

@@ -38,6 +38,7 @@ from chalicelib.errors import (
     StaleVersionError,
     StoreUnavailableError,
 )
+from chalicelib.lazy import Lazy
 from chalicelib.store import codec
 from chalicelib.store.dynamodb import keys
 from chalicelib.store.dynamodb.items import (
@@ -159,9 +160,8 @@ class DynamoTicketStore(DynamoOpen311Mixin, DynamoRateCounters, DynamoStaffMixin
         counter_client_factory: Callable[[], DynamoDBClient] | None = None,
     ) -> None:
         self.table_name = table_name
-        self._client_factory = client_factory
-        self._client: DynamoDBClient | None = None
-        self._lock = threading.Lock()
+        self._client = Lazy(client_factory)
+        self._lock = threading.Lock()  # the request counters
         self.items_read = 0
         self.requests = 0
         # Rate-limit counters (``rate_limits.py``): a client that gives up quickly; by default
@@ -182,13 +182,7 @@ class DynamoTicketStore(DynamoOpen311Mixin, DynamoRateCounters, DynamoStaffMixin
     @property
     def client(self) -> DynamoDBClient:
         """The low-level client, built by the factory on first use."""
-        client = self._client
-        if client is None:
-            with self._lock:
-                if self._client is None:
-                    self._client = self._client_factory()
-                client = self._client
-        return client
+        return self._client.get()
 
     def create_ticket(
         self,
