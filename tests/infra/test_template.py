@@ -422,8 +422,11 @@ def test_role_allows_every_call_the_dynamodb_adapter_makes(resources: dict[str, 
     only on AWS, with AccessDenied)."""
     import chalicelib.store.dynamodb.store as adapter
 
-    source = Path(adapter.__file__).read_text()
-    calls = set(re.findall(r"client\.([a-z_]+)\(", source))
+    # Every module of the adapter (its mixins make calls too) but schema.py, which creates tables
+    # for tests and the local stack only; ``self._client.get()`` is the lazy builder, not a call.
+    modules = sorted(Path(adapter.__file__).parent.glob("*.py"))
+    source = "".join(p.read_text() for p in modules if p.name != "schema.py")
+    calls = set(re.findall(r"(?<![A-Za-z_])client\.([a-z_]+)\(", source))
     assert calls, "the adapter's client calls were not found"
     # Transactions are authorized per item, by the item actions they contain.
     implied = {
